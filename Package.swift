@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "timmyd",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Protocol", targets: ["Protocol"]),
+        .executable(name: "timmyd", targets: ["timmyd"]),
+        .executable(name: "timmyctl", targets: ["timmyctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // System libraries the user's design card names. Each header adds
+        // typed wrappers for the variadic C functions and macros Swift cannot call.
+        .systemLibrary(name: "CJansson", pkgConfig: "jansson", providers: [.apt(["libjansson-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "Protocol", dependencies: ["CJansson"]),
+        .executableTarget(
+            name: "timmyd",
+            dependencies: [
+                "Protocol", "CSQLite", "CCurl", "COpenSSL",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "timmyctl",
+            dependencies: [
+                "Protocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "TimmydTests", dependencies: ["timmyd"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"]),
+    ]
+)

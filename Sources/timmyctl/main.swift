@@ -1,0 +1,2 @@
+import Protocol
+print("timmyctl \(TimmyVersion.string)")

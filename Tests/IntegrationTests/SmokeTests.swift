@@ -1,0 +1,4 @@
+import Testing
+import Protocol
+
+@Test func smoke() { #expect(Bool(true)) }

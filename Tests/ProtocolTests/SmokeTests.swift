@@ -1,0 +1,4 @@
+import Testing
+@testable import Protocol
+
+@Test func smoke() { #expect(Bool(true)) }

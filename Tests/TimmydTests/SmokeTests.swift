@@ -1,0 +1,4 @@
+import Testing
+@testable import timmyd
+
+@Test func smoke() { #expect(Bool(true)) }
