@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A small JSON-RPC 2.0 client for timmyd's socket: one connection, calls in
+/// turn, and the notifications the daemon pushes (`bootstrap.changed`).
+///
+/// Used by `timmyctl`; third-party Swift programs may use it the same way.
+public final class RPCClient {
+    /// Where timmyd listens unless told otherwise.
+    public static let defaultSocketPath = "/run/timmyd/timmyd.sock"
+
+    private let connection: UnixSocketConnection
+    private var framer: LineFramer
+    private var nextID: Int64 = 1
+    private var pendingNotifications: [(method: String, params: JSONValue?)] = []
+
+    public init(socketPath: String, maximumLineLength: Int = 16 * 1_048_576) throws(ConnectionError) {
+        connection = try UnixSocketConnection(path: socketPath)
+        framer = LineFramer(maximumLineLength: maximumLineLength)
+    }
+
+    /// Calls `method` and waits for its reply. A JSON-RPC error reply is thrown as
+    /// `JSONRPCError`; a broken connection as `ConnectionError`.
+    public func call(_ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
+        let id = nextID
+        nextID += 1
+        let request = JSONRPCRequest(method: method, params: params, id: .number(id))
+        try connection.write(Array(request.json.serialized().utf8) + [UInt8(ascii: "\n")])
+        while true {
+            switch try readMessage() {
+            case .response(let response) where response.id == .number(id):
+                return try response.outcome.get()
+            case .response(let response) where response.id == .null:
+                // The daemon could not read our request at all (e.g. it was too long).
+                return try response.outcome.get()
+            case .notification(let method, let params):
+                pendingNotifications.append((method, params))
+            case .response, .batch:
+                continue
+            }
+        }
+    }
+
+    public func call<Result: JSONConvertible>(
+        _ method: MethodName, _ params: (some JSONConvertible)?, as type: Result.Type
+    ) throws -> Result {
+        try Result(json: try call(method.rawValue, params?.json))
+    }
+
+    /// The next notification, waiting for one; nil when the daemon closed the connection.
+    public func nextNotification() throws -> (method: String, params: JSONValue?)? {
+        if !pendingNotifications.isEmpty { return pendingNotifications.removeFirst() }
+        while true {
+            guard let message = try readMessage(allowEndOfStream: true) else { return nil }
+            if case .notification(let method, let params) = message { return (method, params) }
+        }
+    }
+
+    /// Sends raw bytes as they are, for tests and for `timmyctl call`.
+    public func sendRaw(_ bytes: [UInt8]) throws(ConnectionError) {
+        try connection.write(bytes)
+    }
+
+    /// The next raw line from the daemon, nil at end of stream.
+    public func readLine() throws -> [UInt8]? {
+        while true {
+            if let line = try framer.nextLine() { return line }
+            let bytes = try connection.read()
+            if bytes.isEmpty { return framer.finish() }
+            framer.append(bytes)
+        }
+    }
+
+    public func shutdownWrite() { connection.shutdownWrite() }
+
+    private func readMessage() throws -> ServerMessage {
+        guard let message = try readMessage(allowEndOfStream: false) else {
+            throw ConnectionError("timmyd closed the connection")
+        }
+        return message
+    }
+
+    private func readMessage(allowEndOfStream: Bool) throws -> ServerMessage? {
+        guard let line = try readLine() else {
+            if allowEndOfStream { return nil }
+            throw ConnectionError("timmyd closed the connection before answering")
+        }
+        return try ServerMessage(line: line)
+    }
+}

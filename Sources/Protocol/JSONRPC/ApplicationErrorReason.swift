@@ -1,0 +1,29 @@
+/// The stable reason words of timmyd's application errors, each with its own code
+/// in the range JSON-RPC 2.0 reserves for implementations (-32000…-32099).
+public enum ApplicationErrorReason: String, Sendable, CaseIterable {
+    case forbidden
+    case notFound = "not_found"
+    case badToken = "bad_token"
+    case wrongState = "wrong_state"
+    case keyAlreadyClaimed = "key_already_claimed"
+    case noKeyHeld = "no_key_held"
+    case upstreamUnavailable = "upstream_unavailable"
+    case stubOnly = "stub_only"
+    case overloaded
+    case shuttingDown = "shutting_down"
+
+    public var code: Int {
+        switch self {
+        case .forbidden: -32001
+        case .notFound: -32002
+        case .badToken: -32003
+        case .wrongState: -32004
+        case .keyAlreadyClaimed: -32005
+        case .noKeyHeld: -32006
+        case .upstreamUnavailable: -32007
+        case .stubOnly: -32008
+        case .overloaded: -32009
+        case .shuttingDown: -32010
+        }
+    }
+}

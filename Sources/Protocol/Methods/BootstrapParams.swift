@@ -1,0 +1,86 @@
+/// `bootstrap.create` params.
+public struct CreateJobParams: Sendable, Equatable, JSONConvertible {
+    /// A note for the operator, at most 200 characters.
+    public var label: String?
+    /// The buyer's own OpenSSH public key; then timmyd makes and holds no private key.
+    public var sshPublicKey: String?
+
+    public init(label: String? = nil, sshPublicKey: String? = nil) {
+        self.label = label
+        self.sshPublicKey = sshPublicKey
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["label", "sshPublicKey"])
+        label = try fields.optionalString("label")
+        sshPublicKey = try fields.optionalString("sshPublicKey")
+    }
+
+    public var json: JSONValue {
+        .object(dropping: ["label": label.map(JSONValue.string), "sshPublicKey": sshPublicKey.map(JSONValue.string)])
+    }
+}
+
+/// The job id and its access token: what status, watch, claim and cancel need.
+public struct JobCredentials: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+    public var accessToken: String
+
+    public init(jobId: String, accessToken: String) {
+        self.jobId = jobId
+        self.accessToken = accessToken
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["jobId", "accessToken"])
+        jobId = try fields.string("jobId")
+        accessToken = try fields.string("accessToken")
+    }
+
+    public var json: JSONValue { ["jobId": .string(jobId), "accessToken": .string(accessToken)] }
+}
+
+/// A job named by id alone, for admin methods.
+public struct JobReference: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+
+    public init(jobId: String) { self.jobId = jobId }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["jobId"])
+        jobId = try fields.string("jobId")
+    }
+
+    public var json: JSONValue { ["jobId": .string(jobId)] }
+}
+
+/// `admin.jobs.list` params.
+public struct JobListParams: Sendable, Equatable, JSONConvertible {
+    public static let defaultLimit: Int64 = 50
+    public static let maximumLimit: Int64 = 500
+
+    public var state: JobState?
+    public var limit: Int64
+    /// Opaque: the `nextCursor` of the previous page.
+    public var cursor: String?
+
+    public init(state: JobState? = nil, limit: Int64 = JobListParams.defaultLimit, cursor: String? = nil) {
+        self.state = state
+        self.limit = limit
+        self.cursor = cursor
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["state", "limit", "cursor"])
+        state = try fields.optional("state", as: JobState.self)
+        limit = try fields.optionalInt("limit") ?? Self.defaultLimit
+        guard (1...Self.maximumLimit).contains(limit) else {
+            throw .invalidParams("limit must be between 1 and \(Self.maximumLimit)", field: "limit")
+        }
+        cursor = try fields.optionalString("cursor")
+    }
+
+    public var json: JSONValue {
+        .object(dropping: ["state": state?.json, "limit": .int(limit), "cursor": cursor.map(JSONValue.string)])
+    }
+}

@@ -1,0 +1,29 @@
+/// Every method timmyd serves, with the role a caller needs for it.
+public enum MethodName: String, Sendable, CaseIterable {
+    case discover = "rpc.discover"
+    case daemonInfo = "daemon.info"
+    case create = "bootstrap.create"
+    case status = "bootstrap.status"
+    case watch = "bootstrap.watch"
+    case claimKey = "bootstrap.claimKey"
+    case cancel = "bootstrap.cancel"
+    case jobsList = "admin.jobs.list"
+    case jobsGet = "admin.jobs.get"
+    case stats = "admin.stats"
+    case simulatePayment = "admin.payments.simulate"
+
+    /// The notification `bootstrap.watch` sends after each change.
+    public static let changedNotification = "bootstrap.changed"
+
+    public var requiredRole: CallerRole {
+        rawValue.hasPrefix("admin.") ? .admin : .client
+    }
+}
+
+/// What a caller may do, decided by the daemon from the socket peer's credentials.
+public enum CallerRole: String, Sendable, Comparable {
+    case client
+    case admin
+
+    public static func < (lhs: CallerRole, rhs: CallerRole) -> Bool { lhs == .client && rhs == .admin }
+}
