@@ -1,0 +1,161 @@
+import Logging
+import Protocol
+
+/// Builds a `DaemonConfiguration` from the command line, the process environment,
+/// an optional env file (the environment wins over it), and secret files.
+///
+/// Each secret `NAME` may come from `NAME` itself, from the file named by
+/// `NAME_FILE`, or from `$CREDENTIALS_DIRECTORY/NAME` (systemd `LoadCredential=`).
+struct ConfigurationLoader {
+    static let secretNames = ["LNBITS_API_KEY", "LNBITS_ADMIN_KEY", "DO_API_TOKEN", "TAILSCALE_API_KEY"]
+
+    private let values: [String: String]
+
+    init(environment: [String: String], envFile: String?) throws {
+        var merged: [String: String] = [:]
+        if let envFile {
+            guard let text = readWholeFile(envFile, limit: 1024 * 1024) else {
+                throw ConfigurationError("--env-file: cannot read \(envFile)")
+            }
+            merged = try EnvironmentFile.parse(text, path: envFile)
+        }
+        merged.merge(environment) { _, fromEnvironment in fromEnvironment }
+        values = merged
+    }
+
+    func load(socketPath: String?, stateDirectory: String?, requireReal: Bool) throws -> DaemonConfiguration {
+        let configuration = DaemonConfiguration(
+            socketPath: socketPath ?? string("TIMMY_SOCKET") ?? RPCClient.defaultSocketPath,
+            stateDirectory: stateDirectory ?? string("TIMMY_STATE_DIR") ?? "/var/lib/timmyd",
+            socketGroup: string("TIMMY_SOCKET_GROUP") ?? "timmy",
+            socketMode: try octal("TIMMY_SOCKET_MODE", default: 0o660),
+            adminGroup: string("TIMMY_ADMIN_GROUP") ?? "timmy-admin",
+            maximumRequestBytes: Int(try integer("MAX_REQUEST_BYTES", default: 65_536, in: 1024...(16 << 20))),
+            maximumConnections: Int(try integer("MAX_CONNECTIONS", default: 512, in: 1...100_000)),
+            idleTimeoutSeconds: try integer("IDLE_TIMEOUT_SECONDS", default: 300, in: 1...86_400),
+            plan: NodePlan(
+                region: string("DO_REGION") ?? "nyc3",
+                size: string("DO_SIZE") ?? "s-2vcpu-4gb",
+                image: string("DO_IMAGE") ?? "ubuntu-24-04-x64",
+                volumeSizeGB: try integer("DO_VOLUME_SIZE_GB", default: 0, in: 0...16_384)),
+            priceSats: try integer("BOOTSTRAP_FEE_SATS", default: 50_000, in: 1...2_100_000_000_000_000),
+            invoiceExpirySeconds: try integer("INVOICE_EXPIRY_SECONDS", default: 3600, in: 1...604_800),
+            latePaymentGraceSeconds: try integer("LATE_PAYMENT_GRACE_SECONDS", default: 86_400, in: 0...2_592_000),
+            paymentPollIntervalMilliseconds: try integer("PAYMENT_POLL_INTERVAL_MS", default: 1000, in: 10...600_000),
+            sshKeyAlgorithm: try keyAlgorithm(),
+            keyRetentionSeconds: try integer("KEY_RETENTION_DAYS", default: 30, in: 1...3650) * 86_400,
+            stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
+            stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
+            lnbits: try lnbitsSettings(),
+            digitalOcean: try digitalOceanSettings(),
+            tailscale: try tailscaleSettings(),
+            requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
+            logLevel: try logLevel())
+        return configuration
+    }
+
+    // MARK: Values
+
+    func string(_ name: String) -> String? {
+        guard let value = values[name], !value.isEmpty else { return nil }
+        return value
+    }
+
+    private func boolean(_ name: String) -> Bool {
+        ["1", "true", "yes", "on"].contains(string(name)?.lowercased() ?? "")
+    }
+
+    private func integer(_ name: String, default fallback: Int64, in range: ClosedRange<Int64>) throws -> Int64 {
+        guard let text = string(name) else { return fallback }
+        guard let number = Int64(text), range.contains(number) else {
+            throw ConfigurationError("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return number
+    }
+
+    private func octal(_ name: String, default fallback: UInt32) throws -> UInt32 {
+        guard let text = string(name) else { return fallback }
+        guard let mode = UInt32(text, radix: 8), mode <= 0o777 else {
+            throw ConfigurationError("\(name) must be an octal file mode such as 0660")
+        }
+        return mode
+    }
+
+    private func keyAlgorithm() throws -> SSHKeyAlgorithm {
+        guard let text = string("SSH_KEY_TYPE") else { return .ed25519 }
+        guard let algorithm = SSHKeyAlgorithm(rawValue: text) else {
+            throw ConfigurationError("SSH_KEY_TYPE must be ed25519 or rsa-4096")
+        }
+        return algorithm
+    }
+
+    private func phase(_ name: String) throws -> ProvisionPhase? {
+        guard let text = string(name) else { return nil }
+        guard let phase = ProvisionPhase(rawValue: text), phase != .queued else {
+            let phases = ProvisionPhase.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")
+            throw ConfigurationError("\(name) must be one of: \(phases)")
+        }
+        return phase
+    }
+
+    private func logLevel() throws -> Logger.Level {
+        guard let text = string("LOG_LEVEL") else { return .info }
+        guard let level = Logger.Level(rawValue: text.lowercased()) else {
+            throw ConfigurationError("LOG_LEVEL must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        return level
+    }
+
+    // MARK: Secrets
+
+    func secret(_ name: String) throws -> Secret? {
+        let direct = string(name)
+        let file = string("\(name)_FILE")
+        if direct != nil && file != nil {
+            throw ConfigurationError("set either \(name) or \(name)_FILE, not both")
+        }
+        if let direct { return Secret(direct) }
+        if let file { return Secret(try SecretFile.read(file, for: "\(name)_FILE")) }
+        if let directory = string("CREDENTIALS_DIRECTORY") {
+            let path = directory + "/" + name
+            if access(path, F_OK) == 0 { return Secret(try SecretFile.read(path, for: name)) }
+        }
+        return nil
+    }
+
+    private func lnbitsSettings() throws -> LNbitsSettings? {
+        let key = try secret("LNBITS_API_KEY")
+        let adminKey = try secret("LNBITS_ADMIN_KEY")
+        guard let url = string("LNBITS_URL") else {
+            if key != nil || adminKey != nil {
+                throw ConfigurationError("an LNbits key is set but LNBITS_URL is not")
+            }
+            return nil
+        }
+        guard let key else { throw ConfigurationError("LNBITS_URL is set but LNBITS_API_KEY (the invoice key) is not") }
+        return LNbitsSettings(url: try baseURL(url, name: "LNBITS_URL"), invoiceKey: key, adminKey: adminKey)
+    }
+
+    private func digitalOceanSettings() throws -> DigitalOceanSettings? {
+        guard let token = try secret("DO_API_TOKEN") else { return nil }
+        let url = string("DO_API_URL") ?? "https://api.digitalocean.com"
+        return DigitalOceanSettings(apiURL: try baseURL(url, name: "DO_API_URL"), token: token)
+    }
+
+    private func tailscaleSettings() throws -> TailscaleSettings? {
+        guard let key = try secret("TAILSCALE_API_KEY") else { return nil }
+        let url = string("TAILSCALE_API_URL") ?? "https://api.tailscale.com"
+        return TailscaleSettings(
+            apiURL: try baseURL(url, name: "TAILSCALE_API_URL"), apiKey: key, tailnet: string("TAILSCALE_TAILNET") ?? "-")
+    }
+
+    /// HTTPS, or plain HTTP to a loopback address (local test servers): secrets never cross a network in clear.
+    private func baseURL(_ text: String, name: String) throws -> String {
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        if url.hasPrefix("https://") { return url }
+        let loopbackPrefixes = ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"]
+        if loopbackPrefixes.contains(where: url.hasPrefix) || url == "http://localhost" { return url }
+        throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+    }
+}

@@ -1,0 +1,65 @@
+import Logging
+import Protocol
+
+/// The droplet every buyer gets.
+struct NodePlan: Sendable, Equatable {
+    var region: String
+    var size: String
+    var image: String
+    /// 0 means no block volume.
+    var volumeSizeGB: Int64
+}
+
+struct LNbitsSettings: Sendable {
+    var url: String
+    var invoiceKey: Secret
+    var adminKey: Secret?
+}
+
+struct DigitalOceanSettings: Sendable {
+    var apiURL: String
+    var token: Secret
+}
+
+struct TailscaleSettings: Sendable {
+    var apiURL: String
+    var apiKey: Secret
+    var tailnet: String
+}
+
+/// Everything timmyd reads at start-up. See `etc/timmyd.env` for each variable.
+struct DaemonConfiguration: Sendable {
+    var socketPath: String
+    var stateDirectory: String
+    /// Group that owns the socket file; nil keeps the daemon's own group.
+    var socketGroup: String?
+    var socketMode: UInt32
+    /// Members of this group are admins, besides root and the daemon's own uid.
+    var adminGroup: String?
+    var maximumRequestBytes: Int
+    var maximumConnections: Int
+    var idleTimeoutSeconds: Int64
+
+    var plan: NodePlan
+    var priceSats: Int64
+    var invoiceExpirySeconds: Int64
+    var latePaymentGraceSeconds: Int64
+    var paymentPollIntervalMilliseconds: Int64
+    var sshKeyAlgorithm: SSHKeyAlgorithm
+    /// An unclaimed private key is wiped this long after the node became ready.
+    var keyRetentionSeconds: Int64
+
+    var stubProvisionDelayMilliseconds: Int64
+    /// Makes the stub provider fail at this phase: for trying the failure path.
+    var stubProvisionFailAt: ProvisionPhase?
+
+    var lnbits: LNbitsSettings?
+    var digitalOcean: DigitalOceanSettings?
+    var tailscale: TailscaleSettings?
+
+    var requireReal: Bool
+    var logLevel: Logger.Level
+
+    var paymentsAreStubbed: Bool { lnbits == nil }
+    var provisioningIsStubbed: Bool { digitalOcean == nil }
+}

@@ -1,0 +1,50 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads a file that holds a secret, refusing it the way ssh refuses a private key
+/// that others can read: it must be a regular file with no group or other access.
+enum SecretFile {
+    static func read(_ path: String, for variable: String) throws -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw ConfigurationError("\(variable): cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard (info.st_mode & S_IFMT) == S_IFREG else {
+            throw ConfigurationError("\(variable): \(path) is not a regular file")
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            let mode = String(info.st_mode & 0o777, radix: 8)
+            throw ConfigurationError(
+                "\(variable): \(path) has mode \(mode), readable by group or others; run chmod 600 on it")
+        }
+        guard let text = readWholeFile(path, limit: 64 * 1024) else {
+            throw ConfigurationError("\(variable): cannot read \(path), or it is larger than 64 KiB")
+        }
+        // One trailing newline is what editors and `echo` leave; it is not part of the secret.
+        var secret = text
+        while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
+        guard !secret.isEmpty else { throw ConfigurationError("\(variable): \(path) is empty") }
+        return secret
+    }
+}
+
+/// The whole file as UTF-8 text, nil if it cannot be read or exceeds `limit` bytes.
+func readWholeFile(_ path: String, limit: Int) -> String? {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    guard descriptor >= 0 else { return nil }
+    defer { close(descriptor) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 16 * 1024)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+        if count < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if count == 0 { break }
+        bytes.append(contentsOf: chunk[0..<count])
+        if bytes.count > limit { return nil }
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}

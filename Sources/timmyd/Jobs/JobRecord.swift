@@ -1,0 +1,86 @@
+import Protocol
+
+/// One row of the `jobs` table. Holds secrets (the sealed private key, the
+/// preimage); never serialize it directly: `JobStatusPresenter` and
+/// `AdminJobPresenter` decide what leaves the daemon.
+struct JobRecord: Sendable {
+    var id: String
+    var state: JobState
+    var phase: ProvisionPhase?
+    var label: String?
+    var plan: NodePlan
+    var amountSats: Int64
+    var paymentHash: String
+    var paymentRequest: String
+    var invoiceExpiresAt: Timestamp
+    var paidAt: Timestamp?
+    var preimage: String?
+    var accessTokenHash: String
+    var sshKeyAlgorithm: String
+    var sshPublicKey: String?
+    var sshKeyFingerprint: String?
+    var sealedPrivateKey: [UInt8]?
+    var buyerSuppliedKey: Bool
+    var keyClaimedAt: Timestamp?
+    var keyWipedAt: Timestamp?
+    var doSSHKeyID: String?
+    var doVolumeID: String?
+    var doDropletID: String?
+    var tailscaleKeyID: String?
+    var nodeIPv4: String?
+    var tailscaleHostname: String?
+    var lnbitsURL: String?
+    var publicError: String?
+    var errorDetail: String?
+    var provisioningStartedAt: Timestamp?
+    var readyAt: Timestamp?
+    var createdAt: Timestamp
+    var updatedAt: Timestamp
+
+    /// The `timmy-<id8>` name every resource of this job carries.
+    var resourceName: String { "timmy-" + id.prefix(8) }
+}
+
+extension JobRecord {
+    init(row: SQLRow) throws {
+        func required<T>(_ value: T?, _ column: String) throws -> T {
+            guard let value else { throw StoreError.corruptRow(column: column) }
+            return value
+        }
+        id = try required(row.string("id"), "id")
+        state = try required(row.string("state").flatMap(JobState.init(rawValue:)), "state")
+        phase = row.string("phase").flatMap(ProvisionPhase.init(rawValue:))
+        label = row.string("label")
+        plan = NodePlan(
+            region: try required(row.string("region"), "region"), size: try required(row.string("size"), "size"),
+            image: try required(row.string("image"), "image"),
+            volumeSizeGB: try required(row.int("volume_size_gb"), "volume_size_gb"))
+        amountSats = try required(row.int("amount_sats"), "amount_sats")
+        paymentHash = try required(row.string("payment_hash"), "payment_hash")
+        paymentRequest = try required(row.string("payment_request"), "payment_request")
+        invoiceExpiresAt = Timestamp(milliseconds: try required(row.int("invoice_expires_at"), "invoice_expires_at"))
+        paidAt = row.int("paid_at").map(Timestamp.init(milliseconds:))
+        preimage = row.string("preimage")
+        accessTokenHash = try required(row.string("access_token_hash"), "access_token_hash")
+        sshKeyAlgorithm = try required(row.string("ssh_key_algorithm"), "ssh_key_algorithm")
+        sshPublicKey = row.string("ssh_public_key")
+        sshKeyFingerprint = row.string("ssh_key_fingerprint")
+        sealedPrivateKey = row.blob("ssh_private_key_sealed")
+        buyerSuppliedKey = row.int("buyer_supplied_key") == 1
+        keyClaimedAt = row.int("key_claimed_at").map(Timestamp.init(milliseconds:))
+        keyWipedAt = row.int("key_wiped_at").map(Timestamp.init(milliseconds:))
+        doSSHKeyID = row.string("do_ssh_key_id")
+        doVolumeID = row.string("do_volume_id")
+        doDropletID = row.string("do_droplet_id")
+        tailscaleKeyID = row.string("tailscale_key_id")
+        nodeIPv4 = row.string("node_ipv4")
+        tailscaleHostname = row.string("tailscale_hostname")
+        lnbitsURL = row.string("lnbits_url")
+        publicError = row.string("error_public")
+        errorDetail = row.string("error_detail")
+        provisioningStartedAt = row.int("provisioning_started_at").map(Timestamp.init(milliseconds:))
+        readyAt = row.int("ready_at").map(Timestamp.init(milliseconds:))
+        createdAt = Timestamp(milliseconds: try required(row.int("created_at"), "created_at"))
+        updatedAt = Timestamp(milliseconds: try required(row.int("updated_at"), "updated_at"))
+    }
+}

@@ -1,0 +1,81 @@
+import Protocol
+
+/// What a buyer sees of their job: never a secret, always a sentence saying
+/// where things stand and what to do next.
+enum JobStatusPresenter {
+    static func status(of job: JobRecord) -> JobStatus {
+        let invoice = InvoiceInfo(
+            paymentRequest: job.paymentRequest, paymentHash: job.paymentHash, amountSats: job.amountSats,
+            expiresAt: job.invoiceExpiresAt.rfc3339)
+        var node: NodeInfo? = nil
+        if job.state == .ready, let ipv4 = job.nodeIPv4, let publicKey = job.sshPublicKey,
+            let fingerprint = job.sshKeyFingerprint
+        {
+            node = NodeInfo(
+                ipv4: ipv4, tailscaleHostname: job.tailscaleHostname, lnbitsUrl: job.lnbitsURL,
+                sshPublicKey: publicKey, sshKeyFingerprint: fingerprint)
+        }
+        let showsInvoice = [.awaitingPayment, .expired, .cancelled].contains(job.state)
+        return JobStatus(
+            jobId: job.id, state: job.state, phase: job.phase?.rawValue, amountSats: job.amountSats,
+            createdAt: job.createdAt.rfc3339, updatedAt: job.updatedAt.rfc3339, message: message(for: job),
+            invoice: showsInvoice ? invoice : nil, node: node, keyClaimed: job.keyClaimedAt != nil,
+            error: [.failed, .refunding, .refunded].contains(job.state) ? job.publicError : nil,
+            nextSteps: nextSteps(for: job))
+    }
+
+    static func message(for job: JobRecord) -> String {
+        switch job.state {
+        case .awaitingPayment:
+            return "Waiting for payment of \(job.amountSats) sats; the invoice expires at \(job.invoiceExpiresAt.rfc3339)."
+        case .provisioning:
+            let done = ProvisionPhase.allCases.firstIndex(of: job.phase ?? .queued) ?? 0
+            let total = ProvisionPhase.allCases.count - 1
+            return "Payment received. Building your node: step \(done) of \(total) done."
+        case .ready:
+            return job.keyClaimedAt == nil || job.buyerSuppliedKey
+                ? "Your node is ready." : "Your node is ready. Its SSH key has been delivered."
+        case .failed:
+            return "Building the node failed: \(job.publicError ?? "unknown error"). You can ask for a refund."
+        case .expired:
+            return "The invoice expired unpaid. Nothing was charged; start a new purchase."
+        case .cancelled:
+            return "Cancelled before payment. Nothing was charged."
+        case .refunding:
+            return "Your refund is being paid."
+        case .refunded:
+            return "Your payment was refunded."
+        case .destroyed:
+            return "The operator has taken this node down."
+        }
+    }
+
+    static func nextSteps(for job: JobRecord) -> [String]? {
+        switch job.state {
+        case .awaitingPayment:
+            return [
+                "Pay the Lightning invoice (\(job.amountSats) sats).",
+                "Follow progress with: timmyctl watch \(job.id)",
+            ]
+        case .provisioning:
+            return ["Wait: this takes a few minutes. Follow progress with: timmyctl watch \(job.id)"]
+        case .ready:
+            var steps: [String] = []
+            if !job.buyerSuppliedKey && job.keyClaimedAt == nil {
+                steps.append("Download your SSH private key once: timmyctl claim-key \(job.id) --out node_key")
+            }
+            let keyFile = job.buyerSuppliedKey ? "your own key" : "node_key"
+            steps.append("Log in: ssh -i \(keyFile) root@\(job.nodeIPv4 ?? "the node's address")")
+            steps.append("Read your node's passwords and wallet seed: cat /root/node-credentials.txt")
+            steps.append("Check the node: /opt/timmy-node/ops.sh status")
+            if let hostname = job.tailscaleHostname { steps.append("On your tailnet the node is \(hostname)") }
+            return steps
+        case .failed:
+            return ["Ask for a refund with a Lightning invoice for at most \(job.amountSats) sats."]
+        case .expired, .cancelled:
+            return ["Start a new purchase with: timmyctl new"]
+        case .refunding, .refunded, .destroyed:
+            return nil
+        }
+    }
+}

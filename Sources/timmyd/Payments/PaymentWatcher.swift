@@ -1,0 +1,134 @@
+import Logging
+import NIOConcurrencyHelpers
+import Protocol
+
+/// Watches open invoices in the background, so a payment starts provisioning
+/// without anyone polling, and marks unpaid invoices expired.
+///
+/// Jobs that expired or were cancelled stay watched for the late-payment grace
+/// period: a payment that lands after the deadline still provisions the node.
+final class PaymentWatcher: Sendable {
+    private let store: JobStore
+    private let backend: PaymentBackend
+    private let provisioner: Provisioner
+    private let configuration: DaemonConfiguration
+    private let logger: Logger
+    /// Refusals already written to the job's history, so a bad report is recorded once, not every round.
+    private let reportedRefusals = NIOLockedValueBox<Set<String>>([])
+    private let health = NIOLockedValueBox<BackendHealth>(BackendHealth())
+
+    init(
+        store: JobStore, backend: PaymentBackend, provisioner: Provisioner, configuration: DaemonConfiguration,
+        logger: Logger
+    ) {
+        self.store = store
+        self.backend = backend
+        self.provisioner = provisioner
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    var backendHealth: BackendHealth { health.withLockedValue { $0 } }
+
+    /// Runs rounds until the task is cancelled.
+    func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await checkOpenInvoices()
+                failures = 0
+            } catch {
+                failures += 1
+                logger.warning("payment check failed; retrying with backoff", metadata: ["error": "\(error)"])
+            }
+            // Back off on upstream trouble: double the wait per failure, up to 32 rounds.
+            let factor = Int64(1) << Int64(min(failures, 5))
+            try? await Task.sleep(for: .milliseconds(configuration.paymentPollIntervalMilliseconds * factor))
+        }
+    }
+
+    /// One round over every invoice that may still be paid.
+    func checkOpenInvoices() async throws {
+        let now = Timestamp.now()
+        let graceMilliseconds = configuration.latePaymentGraceSeconds * 1000
+        let candidates = try store.jobs(in: [.awaitingPayment, .expired, .cancelled]).filter { job in
+            job.state == .awaitingPayment || job.invoiceExpiresAt.milliseconds + graceMilliseconds > now.milliseconds
+        }
+        guard !candidates.isEmpty else { return }
+        let reports: [String: PaymentReport]
+        do {
+            reports = try await backend.check(paymentHashes: candidates.map(\.paymentHash))
+            health.withLockedValue { $0.recordSuccess() }
+        } catch {
+            health.withLockedValue { $0.recordFailure("\(error)") }
+            throw error
+        }
+        for job in candidates {
+            guard let report = reports[job.paymentHash] else { continue }
+            try await settle(job, report: report, actor: nil)
+        }
+    }
+
+    /// Checks one job's invoice now (for `bootstrap.status` and simulated payments).
+    @discardableResult
+    func checkNow(_ job: JobRecord, actor: ActorUID) async throws -> JobRecord {
+        guard [.awaitingPayment, .expired, .cancelled].contains(job.state) else { return job }
+        let reports = try await backend.check(paymentHashes: [job.paymentHash])
+        guard let report = reports[job.paymentHash] else { return job }
+        return try await settle(job, report: report, actor: actor)
+    }
+
+    /// Applies what the backend reported. Of any number of concurrent settlers,
+    /// exactly one wins the guarded move to `provisioning` and starts the provisioner.
+    @discardableResult
+    private func settle(_ job: JobRecord, report: PaymentReport, actor: ActorUID) async throws -> JobRecord {
+        switch PaymentVerifier.verify(report, paymentHash: job.paymentHash, expectedAmountSats: job.amountSats) {
+        case .paid(let preimage):
+            let now = Timestamp.now()
+            let late = job.state != .awaitingPayment
+            guard
+                let moved = try store.apply(
+                    .paymentConfirmed, to: job.id, from: job.state, actor: actor,
+                    reason: late ? "late payment confirmed (after \(job.state.rawValue))" : "payment confirmed",
+                    setting: [
+                        ("paid_at", .integer(now.milliseconds)), ("preimage", .text(preimage)),
+                        ("provisioning_started_at", .integer(now.milliseconds)),
+                    ], phase: .some(.queued))
+            else { return try store.job(id: job.id) ?? job }
+            logger.info("payment confirmed; provisioning", metadata: ["job": "\(job.id)", "late": "\(late)"])
+            await provisioner.start(jobID: job.id)
+            return moved
+        case .refused(let why):
+            let first = reportedRefusals.withLockedValue { $0.insert(job.id).inserted }
+            if first {
+                logger.error("payment report refused", metadata: ["job": "\(job.id)", "why": "\(why)"])
+                try store.note("payment report refused: \(why)", on: job.id, actor: nil)
+            }
+            return job
+        case .unpaid:
+            guard job.state == .awaitingPayment, Timestamp.now() >= job.invoiceExpiresAt else { return job }
+            let expired = try store.apply(
+                .invoiceExpired, to: job.id, from: .awaitingPayment, actor: nil,
+                reason: "invoice expired unpaid (backend confirmed unpaid after the deadline)")
+            return expired ?? (try store.job(id: job.id) ?? job)
+        }
+    }
+}
+
+/// How the last calls to an upstream service went, for `daemon.info`.
+struct BackendHealth: Sendable {
+    private(set) var healthy = true
+    private(set) var lastError: String?
+    private(set) var lastSuccessAt: Timestamp?
+
+    mutating func recordSuccess() {
+        healthy = true
+        lastError = nil
+        lastSuccessAt = .now()
+    }
+
+    mutating func recordFailure(_ error: String) {
+        healthy = false
+        lastError = error
+    }
+}

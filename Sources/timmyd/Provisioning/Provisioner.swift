@@ -1,0 +1,134 @@
+import Logging
+import NIOPosix
+import Protocol
+
+/// Drives paid jobs through the provisioning phases, one task per job.
+///
+/// - Important: a job is only provisioned after winning the guarded move into
+///   `provisioning`, and each phase is recorded with a guarded update on the
+///   previous phase, so even two daemons on one database could not both record a
+///   phase. Within one daemon, `running` keeps a job to a single task.
+actor Provisioner {
+    private let store: JobStore
+    private let provider: NodeProvider
+    private let vault: KeyVault
+    private let keyAlgorithm: SSHKeyAlgorithm
+    private let threadPool: NIOThreadPool
+    private let logger: Logger
+    private var running: [String: Task<Void, Never>] = [:]
+    private var stopped = false
+
+    init(
+        store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
+        threadPool: NIOThreadPool, logger: Logger
+    ) {
+        self.store = store
+        self.provider = provider
+        self.vault = vault
+        self.keyAlgorithm = keyAlgorithm
+        self.threadPool = threadPool
+        self.logger = logger
+    }
+
+    func start(jobID: String) {
+        guard !stopped, running[jobID] == nil else { return }
+        running[jobID] = Task { [weak self] in
+            await self?.provision(jobID: jobID)
+            await self?.finished(jobID: jobID)
+        }
+    }
+
+    /// Picks up every job a previous run left in `provisioning`, at its recorded phase.
+    func resumeInterruptedJobs() throws {
+        for job in try store.jobs(in: [.provisioning]) {
+            logger.info("resuming provisioning", metadata: ["job": "\(job.id)", "phase": "\(job.phase?.rawValue ?? "-")"])
+            start(jobID: job.id)
+        }
+    }
+
+    /// Stops every job where it is; each resumes from its recorded phase on the next start.
+    func shutdown() async {
+        stopped = true
+        let tasks = Array(running.values)
+        for task in tasks { task.cancel() }
+        for task in tasks { await task.value }
+    }
+
+    var activeJobCount: Int { running.count }
+
+    private func finished(jobID: String) { running[jobID] = nil }
+
+    private func provision(jobID: String) async {
+        do {
+            while !Task.isCancelled {
+                guard var job = try store.job(id: jobID), job.state == .provisioning else { return }
+                if job.sshPublicKey == nil {
+                    job = try await makeKey(for: job) ?? job
+                }
+                let current = job.phase ?? .queued
+                guard let next = current.next else {
+                    if try store.apply(
+                        .provisioningSucceeded, to: jobID, from: .provisioning, actor: nil, reason: "node ready",
+                        setting: [("ready_at", .integer(Timestamp.now().milliseconds))]) != nil
+                    {
+                        logger.info("node ready", metadata: ["job": "\(jobID)"])
+                    }
+                    return
+                }
+                let created: ProvisionedResources
+                do {
+                    created = try await provider.perform(next, for: job)
+                } catch is CancellationError {
+                    return
+                } catch {
+                    try await fail(job, error)
+                    return
+                }
+                _ = try store.recordPhase(
+                    next, of: jobID, after: current, setting: created.columns, reason: "phase \(next.rawValue)")
+            }
+        } catch {
+            // A database error: leave the job at its recorded phase; the next start resumes it.
+            logger.error("provisioning stopped by a store error", metadata: ["job": "\(jobID)", "error": "\(error)"])
+        }
+    }
+
+    /// Makes the job's key pair off the event loops (RSA-4096 takes seconds) and
+    /// stores it sealed. Only the first writer's key is kept.
+    private func makeKey(for job: JobRecord) async throws -> JobRecord? {
+        let algorithm = SSHKeyAlgorithm(rawValue: job.sshKeyAlgorithm) ?? keyAlgorithm
+        let comment = "\(job.resourceName)@timmyd"
+        let pair = try await threadPool.runIfActive { try SSHKeyPair.generate(algorithm, comment: comment) }
+        let sealed = try vault.seal(privateKey: pair.privateKey, jobID: job.id)
+        return try store.update(
+            id: job.id, inState: .provisioning, where: "ssh_public_key IS NULL",
+            setting: [
+                ("ssh_public_key", .text(pair.publicKey)), ("ssh_key_fingerprint", .text(pair.fingerprint)),
+                ("ssh_private_key_sealed", .blob(sealed)),
+            ])
+    }
+
+    private func fail(_ job: JobRecord, _ error: Error) async throws {
+        let failure =
+            error as? ProvisioningFailure
+            ?? ProvisioningFailure(publicMessage: "The node could not be built.", detail: "\(error)")
+        logger.error("provisioning failed", metadata: ["job": "\(job.id)", "error": "\(failure.detail)"])
+        do {
+            try await provider.tearDown(job)
+        } catch {
+            logger.error("tear-down after failure incomplete", metadata: ["job": "\(job.id)", "error": "\(error)"])
+        }
+        // The node is gone, so its key opens nothing: drop it rather than hand it out.
+        var columns: [(String, SQLValue)] = [
+            ("error_public", .text(failure.publicMessage)), ("error_detail", .text(failure.detail)),
+            ("ssh_private_key_sealed", .null),
+        ]
+        if !job.buyerSuppliedKey {
+            columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null)]
+        }
+        _ = try store.apply(
+            .provisioningFailed, to: job.id, from: .provisioning, actor: nil,
+            reason: "provisioning failed at \(job.phase?.next?.rawValue ?? "?"): \(failure.publicMessage)",
+            setting: columns)
+    }
+}

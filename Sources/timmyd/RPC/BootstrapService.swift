@@ -1,0 +1,179 @@
+import Logging
+import Protocol
+
+/// The buyer-facing methods: create, status, watch, claimKey, cancel.
+struct BootstrapService: Sendable {
+    let store: JobStore
+    let payments: PaymentBackend
+    let watcher: PaymentWatcher
+    let vault: KeyVault
+    let configuration: DaemonConfiguration
+    let logger: Logger
+
+    func create(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let request = try CreateJobParams(json: params ?? .object([:]))
+        if let label = request.label {
+            guard label.count <= 200, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+            else { throw JSONRPCError.invalidParams("label must be at most 200 characters with no control characters", field: "label") }
+        }
+        var buyerKey: (line: String, fingerprint: String)? = nil
+        if let line = request.sshPublicKey {
+            do {
+                let key = try SSHPublicKey(parsing: line)
+                buyerKey = (key.line, key.fingerprint)
+            } catch {
+                throw JSONRPCError.invalidParams("sshPublicKey: \(error)", field: "sshPublicKey")
+            }
+        }
+        let jobID = JobIdentifier.make()
+        let invoice: CreatedInvoice
+        do {
+            invoice = try await payments.createInvoice(
+                amountSats: configuration.priceSats, memo: "timmyd node \(jobID)",
+                expirySeconds: configuration.invoiceExpirySeconds)
+        } catch {
+            logger.warning("invoice creation failed", metadata: ["error": "\(error)"])
+            throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
+        }
+        let token = CryptoRandom.bytes(32)
+        let accessToken = Base64.urlEncodeNoPadding(token)
+        let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
+        let job = try store.insert(
+            NewJob(
+                id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
+                paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest, invoiceExpiresAt: expiresAt,
+                accessTokenHash: SHA256Digest.hex(SHA256Digest.hash(Array(accessToken.utf8))),
+                sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey),
+            actor: caller.uid)
+        logger.info("job created", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+        let result = CreateJobResult(
+            jobId: job.id, accessToken: accessToken, state: job.state,
+            invoice: InvoiceInfo(
+                paymentRequest: job.paymentRequest, paymentHash: job.paymentHash, amountSats: job.amountSats,
+                expiresAt: job.invoiceExpiresAt.rfc3339))
+        return MethodOutcome(result.json)
+    }
+
+    func status(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        var job = try authorizedJob(params)
+        if job.state == .awaitingPayment {
+            // Polling also checks the invoice; the guarded move keeps this exactly-once with the watcher.
+            job = (try? await watcher.checkNow(job, actor: caller.uid)) ?? job
+        }
+        return MethodOutcome(JobStatusPresenter.status(of: job).json)
+    }
+
+    func watch(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let job = try authorizedJob(params)
+        // Subscribe before reading, so a change between the read and the subscription is not missed.
+        let changes = store.changes.subscribe(jobID: job.id)
+        let first = JobStatusPresenter.status(of: job)
+        guard !first.state.isSettled else { return MethodOutcome(first.json) }
+        let store = self.store
+        return MethodOutcome(first.json) { sink in
+            var last = first
+            for await _ in changes {
+                guard let current = try? store.job(id: job.id) else { return }
+                let status = JobStatusPresenter.status(of: current)
+                guard status != last else { continue }
+                last = status
+                guard await sink.send(method: MethodName.changedNotification, params: status.json) else { return }
+                if status.state.isSettled { return }
+            }
+        }
+    }
+
+    func claimKey(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let job = try authorizedJob(params)
+        guard job.state == .ready else {
+            throw JSONRPCError.application(
+                .wrongState, "The key can be claimed once the node is ready; the job is \(job.state.rawValue).",
+                extra: ["state": job.state.json])
+        }
+        if job.buyerSuppliedKey {
+            throw JSONRPCError.application(.noKeyHeld, "This node uses the public key you supplied; timmyd holds no private key.")
+        }
+        if let claimedAt = job.keyClaimedAt {
+            throw alreadyClaimed(claimedAt)
+        }
+        guard let sealed = job.sealedPrivateKey, let publicKey = job.sshPublicKey, let fingerprint = job.sshKeyFingerprint
+        else {
+            throw JSONRPCError.application(
+                .noKeyHeld, "The unclaimed key was wiped after the retention period.",
+                extra: ["wipedAt": job.keyWipedAt.map { .string($0.rfc3339) } ?? .null])
+        }
+        // Open first, then win the guarded wipe: a key is never wiped without being delivered.
+        let privateKey = try vault.open(sealed, jobID: job.id)
+        guard try store.markKeyClaimed(id: job.id, actor: caller.uid) != nil else {
+            let current = try store.job(id: job.id)
+            throw alreadyClaimed(current?.keyClaimedAt ?? .now())
+        }
+        logger.notice("ssh key delivered and wiped", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+        return MethodOutcome(
+            ClaimKeyResult(sshPrivateKey: privateKey, sshPublicKey: publicKey, sshKeyFingerprint: fingerprint).json)
+    }
+
+    func cancel(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        var job = try authorizedJob(params)
+        if job.state == .awaitingPayment {
+            // A payment that already landed wins over the cancel.
+            job = try await watcher.checkNow(job, actor: caller.uid)
+        }
+        guard job.state == .awaitingPayment,
+            let cancelled = try store.apply(
+                .cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: caller.uid, reason: "cancelled by the buyer")
+        else {
+            let current = try store.job(id: job.id) ?? job
+            throw JSONRPCError.application(
+                .wrongState, "Only a job awaiting payment can be cancelled; this one is \(current.state.rawValue).",
+                extra: ["state": current.state.json])
+        }
+        return MethodOutcome(JobStatusPresenter.status(of: cancelled).json)
+    }
+
+    /// The job named in params, if the token matches. Unknown id: `not_found`;
+    /// known id with the wrong token: `bad_token`. Neither changes anything.
+    private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {
+        let credentials = try JobCredentials(json: params ?? .object([:]))
+        guard JobIdentifier.isWellFormed(credentials.jobId), let job = try store.job(id: credentials.jobId) else {
+            throw JSONRPCError.application(.notFound, "No job with that id.")
+        }
+        let presented = SHA256Digest.hash(Array(credentials.accessToken.utf8))
+        guard let stored = [UInt8](hexString: job.accessTokenHash), constantTimeEquals(presented, stored) else {
+            throw JSONRPCError.application(.badToken, "The access token does not match this job.")
+        }
+        return job
+    }
+
+    private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {
+        .application(
+            .keyAlreadyClaimed, "The SSH key was already delivered at \(claimedAt.rfc3339) and is no longer held.",
+            extra: ["claimedAt": .string(claimedAt.rfc3339)])
+    }
+}
+
+/// Job ids are random UUIDs (version 4), lower-case.
+enum JobIdentifier {
+    static func make() -> String {
+        var bytes = CryptoRandom.bytes(16)
+        bytes[6] = (bytes[6] & 0x0F) | 0x40
+        bytes[8] = (bytes[8] & 0x3F) | 0x80
+        let hex = bytes.hexString
+        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        return parts.joined(separator: "-")
+    }
+
+    static func isWellFormed(_ id: String) -> Bool {
+        let utf8 = Array(id.utf8)
+        guard utf8.count == 36 else { return false }
+        for (index, byte) in utf8.enumerated() {
+            if [8, 13, 18, 23].contains(index) {
+                guard byte == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                else { return false }
+            }
+        }
+        return true
+    }
+}

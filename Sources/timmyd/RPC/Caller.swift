@@ -1,0 +1,27 @@
+import Protocol
+
+/// Who is on the other end of a connection, from the socket's peer credentials.
+struct Caller: Sendable {
+    var pid: Int32
+    var uid: UInt32
+    var gid: UInt32
+    var role: CallerRole
+}
+
+/// Pushes notifications to the caller on the connection a request came from.
+protocol NotificationSink: Sendable {
+    /// False once the connection is gone: stop producing.
+    func send(method: String, params: JSONValue) async -> Bool
+}
+
+/// A method's reply, and optionally work that goes on after it is written
+/// (`bootstrap.watch` sends its notifications there).
+struct MethodOutcome: Sendable {
+    var result: JSONValue
+    var followUp: (@Sendable (NotificationSink) async -> Void)?
+
+    init(_ result: JSONValue, followUp: (@Sendable (NotificationSink) async -> Void)? = nil) {
+        self.result = result
+        self.followUp = followUp
+    }
+}

@@ -1,0 +1,244 @@
+import Protocol
+
+/// A job as `bootstrap.create` inserts it.
+struct NewJob: Sendable {
+    var id: String
+    var label: String?
+    var plan: NodePlan
+    var amountSats: Int64
+    var paymentHash: String
+    var paymentRequest: String
+    var invoiceExpiresAt: Timestamp
+    var accessTokenHash: String
+    var sshKeyAlgorithm: String
+    /// Set when the buyer brought their own key: then no private key is ever made.
+    var buyerPublicKey: (line: String, fingerprint: String)?
+}
+
+/// One line of a job's history: a transition, a phase, or an admin action.
+struct JobEventRecord: Sendable {
+    var at: Timestamp
+    var fromState: String?
+    var toState: String?
+    var phase: String?
+    var actorUID: UInt32?
+    var reason: String
+}
+
+/// Who caused a change: a caller's uid, or the daemon itself (nil).
+typealias ActorUID = UInt32?
+
+/// The jobs table and its history. Every state change is one guarded
+/// `UPDATE … WHERE id = ? AND state = ? RETURNING *` in the same transaction as
+/// its `job_events` row, so concurrent callers cannot both win and no change goes
+/// unrecorded. Each committed change is announced to `changes` for watchers.
+final class JobStore: Sendable {
+    let database: SQLiteDatabase
+    let changes: JobChangeNotifier
+
+    init(database: SQLiteDatabase, changes: JobChangeNotifier) {
+        self.database = database
+        self.changes = changes
+    }
+
+    func insert(_ job: NewJob, actor: ActorUID) throws -> JobRecord {
+        let now = Timestamp.now()
+        let row = try database.transaction { tx in
+            let inserted = try tx.queryOne(
+                """
+                INSERT INTO jobs (id, state, label, region, size, image, volume_size_gb, amount_sats,
+                    payment_hash, payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm,
+                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                """,
+                [
+                    .text(job.id), .text(JobState.awaitingPayment.rawValue), job.label.map(SQLValue.text) ?? .null,
+                    .text(job.plan.region), .text(job.plan.size), .text(job.plan.image),
+                    .integer(job.plan.volumeSizeGB), .integer(job.amountSats), .text(job.paymentHash),
+                    .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
+                    .text(job.accessTokenHash), .text(job.sshKeyAlgorithm),
+                    job.buyerPublicKey.map { .text($0.line) } ?? .null,
+                    job.buyerPublicKey.map { .text($0.fingerprint) } ?? .null,
+                    .integer(job.buyerPublicKey == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
+                ])
+            try Self.appendEvent(
+                tx, jobID: job.id, at: now, from: nil, to: .awaitingPayment, phase: nil, actor: actor,
+                reason: "created")
+            return inserted
+        }
+        guard let row else { throw StoreError.corruptRow(column: "id") }
+        return try JobRecord(row: row)
+    }
+
+    func job(id: String) throws -> JobRecord? {
+        try database.queryOne("SELECT * FROM jobs WHERE id = ?", [.text(id)]).map(JobRecord.init(row:))
+    }
+
+    /// Moves a job on `event` if, and only if, it is still in `expected`.
+    ///
+    /// - Returns: the updated job, or nil when another caller (or time) moved it first.
+    /// - Parameter columns: further columns set in the same statement (names are
+    ///   the store's own constants, never caller input).
+    func apply(
+        _ event: JobEvent, to id: String, from expected: JobState, actor: ActorUID, reason: String,
+        setting columns: [(String, SQLValue)] = [], phase: ProvisionPhase?? = .none
+    ) throws -> JobRecord? {
+        guard let target = JobStateMachine.target(of: event, from: expected) else {
+            preconditionFailure("no \(event) move from \(expected)")
+        }
+        var assignments = columns
+        assignments.append(("state", .text(target.rawValue)))
+        if case .some(let newPhase) = phase { assignments.append(("phase", newPhase.map { .text($0.rawValue) } ?? .null)) }
+        return try guardedUpdate(
+            id: id, condition: "state = ?", conditionValues: [.text(expected.rawValue)], setting: assignments,
+            event: (from: expected, to: target, phase: phase.flatMap { $0 }, actor: actor, reason: reason))
+    }
+
+    /// Records that a provisioning phase completed, with whatever it created, if the
+    /// job is still provisioning and still at `previous`.
+    func recordPhase(
+        _ phase: ProvisionPhase, of id: String, after previous: ProvisionPhase?, setting columns: [(String, SQLValue)],
+        reason: String
+    ) throws -> JobRecord? {
+        var assignments = columns
+        assignments.append(("phase", .text(phase.rawValue)))
+        return try guardedUpdate(
+            id: id, condition: "state = ? AND phase IS ?",
+            conditionValues: [.text(JobState.provisioning.rawValue), previous.map { .text($0.rawValue) } ?? .null],
+            setting: assignments, event: (from: nil, to: nil, phase: phase, actor: nil, reason: reason))
+    }
+
+    /// Sets columns of a job in `state` without moving it (no event row; no announcement).
+    func update(
+        id: String, inState state: JobState, where extraCondition: String = "1", setting columns: [(String, SQLValue)]
+    ) throws -> JobRecord? {
+        let now = Timestamp.now()
+        let sets = (columns + [("updated_at", .integer(now.milliseconds))])
+        let sql = "UPDATE jobs SET \(sets.map { "\($0.0) = ?" }.joined(separator: ", ")) "
+            + "WHERE id = ? AND state = ? AND (\(extraCondition)) RETURNING *"
+        return try database.queryOne(sql, sets.map(\.1) + [.text(id), .text(state.rawValue)])
+            .map(JobRecord.init(row:))
+    }
+
+    /// Appends an event that is not a transition (an admin action, a refused payment).
+    func note(_ reason: String, on id: String, actor: ActorUID) throws {
+        try database.transaction { tx in
+            try Self.appendEvent(tx, jobID: id, at: .now(), from: nil, to: nil, phase: nil, actor: actor, reason: reason)
+        }
+    }
+
+    func jobs(in states: [JobState]) throws -> [JobRecord] {
+        let marks = states.map { _ in "?" }.joined(separator: ", ")
+        return try database.query(
+            "SELECT * FROM jobs WHERE state IN (\(marks)) ORDER BY created_at, id", states.map { .text($0.rawValue) }
+        ).map(JobRecord.init(row:))
+    }
+
+    /// One page of jobs, newest first. The cursor is the last row's `created_at:id`.
+    func page(state: JobState?, limit: Int64, after cursor: (Timestamp, String)?) throws -> [JobRecord] {
+        var conditions: [String] = []
+        var values: [SQLValue] = []
+        if let state {
+            conditions.append("state = ?")
+            values.append(.text(state.rawValue))
+        }
+        if let (createdAt, id) = cursor {
+            conditions.append("(created_at < ? OR (created_at = ? AND id < ?))")
+            values += [.integer(createdAt.milliseconds), .integer(createdAt.milliseconds), .text(id)]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        return try database.query(
+            "SELECT * FROM jobs \(filter) ORDER BY created_at DESC, id DESC LIMIT ?", values + [.integer(limit)]
+        ).map(JobRecord.init(row:))
+    }
+
+    func events(of id: String) throws -> [JobEventRecord] {
+        try database.query("SELECT * FROM job_events WHERE job_id = ? ORDER BY id", [.text(id)]).map { row in
+            JobEventRecord(
+                at: Timestamp(milliseconds: row.int("at") ?? 0), fromState: row.string("from_state"),
+                toState: row.string("to_state"), phase: row.string("phase"),
+                actorUID: row.int("actor_uid").map { UInt32(truncatingIfNeeded: $0) }, reason: row.string("reason") ?? "")
+        }
+    }
+
+    // MARK: Internals
+
+    private func guardedUpdate(
+        id: String, condition: String, conditionValues: [SQLValue], setting columns: [(String, SQLValue)],
+        event: (from: JobState?, to: JobState?, phase: ProvisionPhase?, actor: ActorUID, reason: String)
+    ) throws -> JobRecord? {
+        let now = Timestamp.now()
+        let sets = columns + [("updated_at", .integer(now.milliseconds))]
+        let sql = "UPDATE jobs SET \(sets.map { "\($0.0) = ?" }.joined(separator: ", ")) "
+            + "WHERE id = ? AND \(condition) RETURNING *"
+        let row = try database.transaction { tx -> SQLRow? in
+            guard let row = try tx.queryOne(sql, sets.map(\.1) + [.text(id)] + conditionValues) else { return nil }
+            try Self.appendEvent(
+                tx, jobID: id, at: now, from: event.from, to: event.to, phase: event.phase, actor: event.actor,
+                reason: event.reason)
+            return row
+        }
+        guard let row else { return nil }
+        let job = try JobRecord(row: row)
+        changes.announce(jobID: id)
+        return job
+    }
+
+    static func appendEvent(
+        _ tx: SQLiteDatabase.Transaction, jobID: String, at: Timestamp, from: JobState?, to: JobState?,
+        phase: ProvisionPhase?, actor: ActorUID, reason: String
+    ) throws {
+        _ = try tx.execute(
+            "INSERT INTO job_events (job_id, at, from_state, to_state, phase, actor_uid, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                .text(jobID), .integer(at.milliseconds), from.map { .text($0.rawValue) } ?? .null,
+                to.map { .text($0.rawValue) } ?? .null, phase.map { .text($0.rawValue) } ?? .null,
+                actor.map { .integer(Int64($0)) } ?? .null, .text(reason),
+            ])
+    }
+}
+
+extension JobStore {
+    /// Marks the key delivered and wipes the sealed copy in one guarded statement:
+    /// of any number of concurrent claims exactly one gets a row back.
+    func markKeyClaimed(id: String, actor: ActorUID) throws -> JobRecord? {
+        let now = Timestamp.now()
+        let row = try database.transaction { tx -> SQLRow? in
+            guard
+                let row = try tx.queryOne(
+                    """
+                    UPDATE jobs SET key_claimed_at = ?, ssh_private_key_sealed = NULL, updated_at = ?
+                    WHERE id = ? AND state = ? AND key_claimed_at IS NULL AND ssh_private_key_sealed IS NOT NULL
+                    RETURNING *
+                    """,
+                    [.integer(now.milliseconds), .integer(now.milliseconds), .text(id), .text(JobState.ready.rawValue)])
+            else { return nil }
+            try Self.appendEvent(
+                tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: actor, reason: "ssh key claimed; wiped")
+            return row
+        }
+        guard let row else { return nil }
+        changes.announce(jobID: id)
+        return try JobRecord(row: row)
+    }
+
+    /// Wipes private keys nobody claimed within the retention period.
+    func wipeUnclaimedKeys(readyBefore cutoff: Timestamp) throws -> [String] {
+        let now = Timestamp.now()
+        return try database.transaction { tx in
+            let rows = try tx.query(
+                """
+                UPDATE jobs SET ssh_private_key_sealed = NULL, key_wiped_at = ?, updated_at = ?
+                WHERE ssh_private_key_sealed IS NOT NULL AND key_claimed_at IS NULL AND ready_at IS NOT NULL AND ready_at < ?
+                RETURNING id
+                """, [.integer(now.milliseconds), .integer(now.milliseconds), .integer(cutoff.milliseconds)])
+            let ids = rows.compactMap { $0.string("id") }
+            for id in ids {
+                try Self.appendEvent(
+                    tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: nil,
+                    reason: "unclaimed ssh key wiped after the retention period")
+            }
+            return ids
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// The database schema, one migration per change, never edited once released.
+enum Schema {
+    static let migrations: [Migration] = [
+        Migration(
+            version: 1, name: "jobs, job events, stub invoices",
+            sql: """
+                CREATE TABLE jobs (
+                    id TEXT PRIMARY KEY,
+                    state TEXT NOT NULL,
+                    phase TEXT,
+                    label TEXT,
+                    region TEXT NOT NULL,
+                    size TEXT NOT NULL,
+                    image TEXT NOT NULL,
+                    volume_size_gb INTEGER NOT NULL,
+                    amount_sats INTEGER NOT NULL CHECK (amount_sats > 0),
+                    payment_hash TEXT NOT NULL UNIQUE,
+                    payment_request TEXT NOT NULL,
+                    invoice_expires_at INTEGER NOT NULL,
+                    paid_at INTEGER,
+                    preimage TEXT,
+                    access_token_hash TEXT NOT NULL,
+                    ssh_key_algorithm TEXT NOT NULL,
+                    ssh_public_key TEXT,
+                    ssh_key_fingerprint TEXT,
+                    ssh_private_key_sealed BLOB,
+                    buyer_supplied_key INTEGER NOT NULL DEFAULT 0,
+                    key_claimed_at INTEGER,
+                    key_wiped_at INTEGER,
+                    do_ssh_key_id TEXT,
+                    do_volume_id TEXT,
+                    do_droplet_id TEXT,
+                    tailscale_key_id TEXT,
+                    node_ipv4 TEXT,
+                    tailscale_hostname TEXT,
+                    lnbits_url TEXT,
+                    error_public TEXT,
+                    error_detail TEXT,
+                    refund_bolt11 TEXT,
+                    refund_payment_hash TEXT,
+                    refund_amount_sats INTEGER,
+                    refunded_at INTEGER,
+                    provisioning_started_at INTEGER,
+                    ready_at INTEGER,
+                    created_at INTEGER NOT NULL,
+                    updated_at INTEGER NOT NULL
+                );
+                CREATE INDEX jobs_by_state ON jobs (state, created_at, id);
+                CREATE INDEX jobs_by_created ON jobs (created_at, id);
+                CREATE TABLE job_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES jobs (id),
+                    at INTEGER NOT NULL,
+                    from_state TEXT,
+                    to_state TEXT,
+                    phase TEXT,
+                    actor_uid INTEGER,
+                    reason TEXT NOT NULL
+                );
+                CREATE INDEX job_events_by_job ON job_events (job_id, id);
+                CREATE TABLE stub_invoices (
+                    payment_hash TEXT PRIMARY KEY,
+                    preimage TEXT NOT NULL,
+                    amount_msat INTEGER NOT NULL,
+                    memo TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL,
+                    paid_at INTEGER
+                );
+                """),
+    ]
+}
