@@ -15,6 +15,7 @@ enum SHA256Digest {
     }
 
     /// Lower-case hex of the SHA-256 of `bytes`.
+    /// The hash of `bytes` as lower-case hex (how payment hashes and token hashes are written).
     static func hex(_ bytes: [UInt8]) -> String { hash(bytes).hexString }
 }
 

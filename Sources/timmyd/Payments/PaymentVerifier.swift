@@ -1,3 +1,5 @@
+import Protocol
+
 /// Decides whether a backend's "paid" is a payment timmyd accepts: the preimage must
 /// hash to the invoice's payment hash, and the amount must be what was asked.
 /// Anything else is refused and reported for the admin, never treated as paid.
@@ -16,7 +18,7 @@ enum PaymentVerifier {
             guard let preimageBytes = [UInt8](hexString: preimage), preimageBytes.count == 32 else {
                 return .refused("reported paid with a preimage that is not 32 bytes of hex")
             }
-            guard SHA256Digest.hex(SHA256Digest.hash(preimageBytes)) == paymentHash.lowercased() else {
+            guard SHA256Digest.hex(preimageBytes) == paymentHash.lowercased() else {
                 return .refused("reported paid but sha256(preimage) does not match the payment hash")
             }
             guard amountMsat == expectedAmountSats * 1000 else {

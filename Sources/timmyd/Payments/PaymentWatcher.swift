@@ -110,7 +110,8 @@ final class PaymentWatcher: Sendable {
             let expired = try store.apply(
                 .invoiceExpired, to: job.id, from: .awaitingPayment, actor: nil,
                 reason: "invoice expired unpaid (backend confirmed unpaid after the deadline)")
-            return expired ?? (try store.job(id: job.id) ?? job)
+            if let expired { return expired }
+            return try store.job(id: job.id) ?? job
         }
     }
 }

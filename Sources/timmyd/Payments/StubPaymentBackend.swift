@@ -11,14 +11,14 @@ struct StubPaymentBackend: PaymentBackend {
 
     func createInvoice(amountSats: Int64, memo: String, expirySeconds: Int64) async throws -> CreatedInvoice {
         let preimage = CryptoRandom.bytes(32)
-        let hash = SHA256Digest.hex(SHA256Digest.hash(preimage))
+        let hash = SHA256Digest.hex(preimage)
         let invoice = CreatedInvoice(
             paymentRequest: "lnstub\(amountSats)sat1\(hash.prefix(40))notarealinvoice",
             paymentHash: hash, amountMsat: amountSats * 1000)
         _ = try database.execute(
             "INSERT INTO stub_invoices (payment_hash, preimage, amount_msat, memo, expires_at) VALUES (?, ?, ?, ?, ?)",
             [
-                .text(hash), .text(SHA256Digest.hex(preimage)), .integer(invoice.amountMsat), .text(memo),
+                .text(hash), .text(preimage.hexString), .integer(invoice.amountMsat), .text(memo),
                 .integer(Timestamp.now().adding(seconds: expirySeconds).milliseconds),
             ])
         return invoice

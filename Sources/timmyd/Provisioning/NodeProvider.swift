@@ -1,3 +1,5 @@
+import Protocol
+
 /// What one provisioning phase created, to be recorded before the next begins.
 struct ProvisionedResources: Sendable, Equatable {
     var doSSHKeyID: String?

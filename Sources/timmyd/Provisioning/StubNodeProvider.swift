@@ -1,3 +1,5 @@
+import Protocol
+
 /// Pretends to build a node, for trying timmyd without a DigitalOcean token: each
 /// phase waits its share of the configured delay and "creates" fake resources.
 /// The address is from 192.0.2.0/24 (RFC 5737, documentation only).

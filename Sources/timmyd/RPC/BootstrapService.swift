@@ -42,7 +42,7 @@ struct BootstrapService: Sendable {
             NewJob(
                 id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
                 paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest, invoiceExpiresAt: expiresAt,
-                accessTokenHash: SHA256Digest.hex(SHA256Digest.hash(Array(accessToken.utf8))),
+                accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
                 sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey),
             actor: caller.uid)
         logger.info("job created", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])

@@ -44,23 +44,22 @@ final class JobStore: Sendable {
     func insert(_ job: NewJob, actor: ActorUID) throws -> JobRecord {
         let now = Timestamp.now()
         let row = try database.transaction { tx in
+            let key = job.buyerPublicKey
+            let values: [SQLValue] = [
+                .text(job.id), .text(JobState.awaitingPayment.rawValue), SQLValue(job.label),
+                .text(job.plan.region), .text(job.plan.size), .text(job.plan.image),
+                .integer(job.plan.volumeSizeGB), .integer(job.amountSats), .text(job.paymentHash),
+                .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
+                .text(job.accessTokenHash), .text(job.sshKeyAlgorithm), SQLValue(key?.line), SQLValue(key?.fingerprint),
+                .integer(key == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
+            ]
             let inserted = try tx.queryOne(
                 """
                 INSERT INTO jobs (id, state, label, region, size, image, volume_size_gb, amount_sats,
                     payment_hash, payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm,
                     ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
-                """,
-                [
-                    .text(job.id), .text(JobState.awaitingPayment.rawValue), job.label.map(SQLValue.text) ?? .null,
-                    .text(job.plan.region), .text(job.plan.size), .text(job.plan.image),
-                    .integer(job.plan.volumeSizeGB), .integer(job.amountSats), .text(job.paymentHash),
-                    .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
-                    .text(job.accessTokenHash), .text(job.sshKeyAlgorithm),
-                    job.buyerPublicKey.map { .text($0.line) } ?? .null,
-                    job.buyerPublicKey.map { .text($0.fingerprint) } ?? .null,
-                    .integer(job.buyerPublicKey == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
-                ])
+                """, values)
             try Self.appendEvent(
                 tx, jobID: job.id, at: now, from: nil, to: .awaitingPayment, phase: nil, actor: actor,
                 reason: "created")
@@ -188,13 +187,13 @@ final class JobStore: Sendable {
         _ tx: SQLiteDatabase.Transaction, jobID: String, at: Timestamp, from: JobState?, to: JobState?,
         phase: ProvisionPhase?, actor: ActorUID, reason: String
     ) throws {
+        let values: [SQLValue] = [
+            .text(jobID), .integer(at.milliseconds), SQLValue(from?.rawValue), SQLValue(to?.rawValue),
+            SQLValue(phase?.rawValue), SQLValue(actor.map { Int64($0) }), .text(reason),
+        ]
         _ = try tx.execute(
             "INSERT INTO job_events (job_id, at, from_state, to_state, phase, actor_uid, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [
-                .text(jobID), .integer(at.milliseconds), from.map { .text($0.rawValue) } ?? .null,
-                to.map { .text($0.rawValue) } ?? .null, phase.map { .text($0.rawValue) } ?? .null,
-                actor.map { .integer(Int64($0)) } ?? .null, .text(reason),
-            ])
+            values)
     }
 }
 

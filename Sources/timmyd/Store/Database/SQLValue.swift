@@ -59,3 +59,10 @@ extension Bool: SQLValueConvertible {
 extension Optional: SQLValueConvertible where Wrapped: SQLValueConvertible {
     var sqlValue: SQLValue { self?.sqlValue ?? .null }
 }
+
+extension SQLValue {
+    /// The value of an optional, NULL when absent.
+    init(_ optional: (some SQLValueConvertible)?) {
+        self = optional?.sqlValue ?? .null
+    }
+}

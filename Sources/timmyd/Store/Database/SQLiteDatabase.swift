@@ -140,6 +140,15 @@ extension SQLExecutor {
     func queryOne(_ sql: String, _ bindings: [any SQLValueConvertible] = []) throws -> SQLRow? {
         try query(sql, bindings).first
     }
+
+    // Spelled-out values (`[.text(id), .null]`) read best where columns are nullable;
+    // these let such array literals infer their element type.
+    @discardableResult
+    func execute(_ sql: String, _ values: [SQLValue]) throws -> Int { try execute(sql, values.map { $0 as any SQLValueConvertible }) }
+
+    func query(_ sql: String, _ values: [SQLValue]) throws -> [SQLRow] { try query(sql, values.map { $0 as any SQLValueConvertible }) }
+
+    func queryOne(_ sql: String, _ values: [SQLValue]) throws -> SQLRow? { try query(sql, values).first }
 }
 
 extension SQLiteDatabase: SQLExecutor {

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Protocol
+
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "What this timmyd is: version, modes, price, plan.")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let client = try options.connect()
+        let info = try options.call(client, .daemonInfo)
+        if options.json { return Output.json(info) }
+        Output.line("timmyd \(info["version"]?.stringValue ?? "?")")
+        Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))")
+        Output.line("provisioning:  \(info["provisioning"]?["mode"]?.stringValue ?? "?") (\(info["provisioning"]?["summary"]?.stringValue ?? ""))")
+        Output.line("price:         \(info["priceSats"]?.intValue ?? 0) sats")
+        if let plan = info["plan"] {
+            Output.line("plan:          \(plan["size"]?.stringValue ?? "?") in \(plan["region"]?.stringValue ?? "?"), \(plan["image"]?.stringValue ?? "?"), volume \(plan["volumeSizeGb"]?.intValue ?? 0) GB")
+        }
+        Output.line("you:           uid \(info["caller"]?["uid"]?.intValue ?? -1), \(info["caller"]?["role"]?.stringValue ?? "?")")
+    }
+}
+
+struct Jobs: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List jobs, newest first (admin).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Only jobs in this state.")
+    var state: String?
+
+    @Option(help: "At most this many jobs per page.")
+    var limit: Int64 = JobListParams.defaultLimit
+
+    @Option(help: "Continue after this cursor (printed after a full page).")
+    var cursor: String?
+
+    func run() throws {
+        let client = try options.connect()
+        var params: [String: JSONValue] = ["limit": .int(limit)]
+        if let state { params["state"] = .string(state) }
+        if let cursor { params["cursor"] = .string(cursor) }
+        let reply = try options.call(client, .jobsList, .object(params))
+        if options.json { return Output.json(reply) }
+        let jobs = reply["jobs"]?.arrayValue ?? []
+        Output.line("JOB                                   STATE             PHASE                  SATS  CREATED")
+        for job in jobs {
+            func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
+            Output.line(
+                column(job["jobId"]?.stringValue ?? "?", 38) + column(job["state"]?.stringValue ?? "?", 18)
+                    + column(job["phase"]?.stringValue ?? "-", 20)
+                    + column(String(job["amountSats"]?.intValue ?? 0), 8) + (job["createdAt"]?.stringValue ?? ""))
+        }
+        if let next = reply["nextCursor"]?.stringValue { Output.line("more: timmyctl jobs --cursor \(next)") }
+    }
+}
+
+struct Job: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "One job with its history (admin).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The job id.")
+    var job: String
+
+    func run() throws {
+        let client = try options.connect()
+        Output.json(try options.call(client, .jobsGet, JobReference(jobId: job).json))
+    }
+}
+
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Counts by state, sats taken, provisioning times (admin).")
+
+    @OptionGroup var options: GlobalOptions
+
+    func run() throws {
+        let client = try options.connect()
+        Output.json(try options.call(client, .stats))
+    }
+}
+
+struct SimulatePayment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate-payment", abstract: "Pay a job's stub invoice (admin; stub payments only).")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The job id.")
+    var job: String
+
+    func run() throws {
+        let client = try options.connect()
+        let reply = try options.call(client, .simulatePayment, JobReference(jobId: job).json)
+        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+    }
+}
+
+struct Call: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Call any method with JSON params and print the raw reply.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The method, e.g. daemon.info.")
+    var method: String
+
+    @Argument(help: "Params as a JSON object.")
+    var params: String?
+
+    func run() throws {
+        var value: JSONValue? = nil
+        if let params {
+            do { value = try JSONValue.parse(params) } catch {
+                throw ValidationError("params: \(error)")
+            }
+        }
+        let client = try options.connect()
+        Output.json(try GlobalOptions.call(client, method, value))
+    }
+}

@@ -1,0 +1,232 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import ArgumentParser
+import Protocol
+
+/// The job id and where its token comes from, shared by the buyer commands.
+struct JobArgument: ParsableArguments {
+    @Argument(help: "The job id printed by `timmyctl new`.")
+    var job: String
+
+    @Option(help: "The job's access token (default: the one `timmyctl new` saved).")
+    var token: String?
+
+    func credentials() throws -> JSONValue {
+        guard let token = token ?? TokenStore.forCurrentUser().token(for: job) else {
+            Output.error("no access token stored for job \(job); pass --token")
+            throw ExitCode(ExitStatus.noToken)
+        }
+        return JobCredentials(jobId: job, accessToken: token).json
+    }
+}
+
+struct New: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Start a purchase: prints the Lightning invoice to pay.")
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "A note for the operator.")
+    var label: String?
+
+    @Option(help: "Use your own OpenSSH public key (a .pub file); then no private key is made.")
+    var sshPublicKey: String?
+
+    @Flag(help: "Wait for payment and provisioning, showing progress.")
+    var wait = false
+
+    @Option(help: "With --wait: write the node's SSH private key to this new file (mode 0600).")
+    var keyOut: String?
+
+    func validate() throws {
+        if keyOut != nil && !wait { throw ValidationError("--key-out needs --wait") }
+        if keyOut != nil && sshPublicKey != nil { throw ValidationError("--key-out makes no sense with --ssh-public-key") }
+    }
+
+    func run() throws {
+        var publicKey: String? = nil
+        if let path = sshPublicKey {
+            guard let text = LocalFiles.read(path) else {
+                Output.error("cannot read \(path)")
+                throw ExitCode(ExitStatus.localFile)
+            }
+            publicKey = text.trimmingCharacters(in: "\n\r ")
+        }
+        // Create the key file first: the key is delivered only once.
+        let keyFile = try keyOut.map { path in
+            do { return try KeyFile(creating: path) } catch {
+                Output.error("\(error)")
+                throw ExitCode(ExitStatus.localFile)
+            }
+        }
+        let client = try options.connect()
+        let created: CreateJobResult
+        do {
+            created = try CreateJobResult(
+                json: try options.call(client, .create, CreateJobParams(label: label, sshPublicKey: publicKey).json))
+        } catch {
+            keyFile?.discard()
+            throw error
+        }
+        do {
+            try TokenStore.forCurrentUser().save(token: created.accessToken, for: created.jobId)
+        } catch {
+            Output.error("\(error); keep this token: \(created.accessToken)")
+        }
+        if options.json {
+            Output.json(created.json)
+        } else {
+            Output.line("job:      \(created.jobId)")
+            Output.line("amount:   \(created.invoice.amountSats) sats")
+            Output.line("expires:  \(created.invoice.expiresAt)")
+            Output.line("invoice:  \(created.invoice.paymentRequest)")
+            if created.invoice.paymentRequest.hasPrefix("lnstub") {
+                Output.line("(stub payments: pay it with `timmyctl simulate-payment \(created.jobId)`)")
+            }
+        }
+        guard wait else { return }
+        let credentials = JobCredentials(jobId: created.jobId, accessToken: created.accessToken).json
+        let final = try WatchLoop.follow(client: client, credentials: credentials, options: options)
+        guard final.state == .ready else {
+            keyFile?.discard()
+            throw ExitCode(ExitStatus.jobNotReady)
+        }
+        if let keyFile {
+            try ClaimKey.claim(client: client, credentials: credentials, into: keyFile, options: options)
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show where a job stands.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var job: JobArgument
+
+    func run() throws {
+        let client = try options.connect()
+        let reply = try options.call(client, .status, try job.credentials())
+        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+    }
+}
+
+struct Watch: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Follow a job until it is ready or ends; exits 3 if it ends without a node.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var job: JobArgument
+
+    func run() throws {
+        let client = try options.connect()
+        let final = try WatchLoop.follow(client: client, credentials: try job.credentials(), options: options)
+        if final.state != .ready { throw ExitCode(ExitStatus.jobNotReady) }
+    }
+}
+
+/// Prints the status now, then each change, until the job settles.
+enum WatchLoop {
+    static func follow(client: RPCClient, credentials: JSONValue, options: GlobalOptions) throws -> JobStatus {
+        var status = try JobStatus(json: try options.call(client, .watch, credentials))
+        show(status, options: options)
+        while !status.state.isSettled {
+            guard let notification = try client.nextNotification() else {
+                Output.error("timmyd closed the connection before the job settled")
+                throw ExitCode(ExitStatus.unavailable)
+            }
+            guard notification.method == MethodName.changedNotification, let params = notification.params else { continue }
+            status = try JobStatus(json: params)
+            show(status, options: options)
+        }
+        return status
+    }
+
+    private static func show(_ status: JobStatus, options: GlobalOptions) {
+        if options.json {
+            Output.line(status.json.serialized())
+        } else {
+            let phase = status.phase.map { "/\($0)" } ?? ""
+            Output.line("[\(status.state.rawValue)\(phase)] \(status.message)")
+            if status.state == .ready { Output.status(status) }
+        }
+    }
+}
+
+struct ClaimKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "claim-key", abstract: "Download the node's SSH private key. It is handed out only once.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var job: JobArgument
+
+    @Option(help: "A new file for the key (created with mode 0600; must not exist).")
+    var out: String
+
+    func run() throws {
+        let credentials = try job.credentials()
+        let keyFile: KeyFile
+        do { keyFile = try KeyFile(creating: out) } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        let client: RPCClient
+        do { client = try options.connect() } catch {
+            keyFile.discard()
+            throw error
+        }
+        try Self.claim(client: client, credentials: credentials, into: keyFile, options: options)
+    }
+
+    static func claim(client: RPCClient, credentials: JSONValue, into keyFile: KeyFile, options: GlobalOptions) throws {
+        let result: ClaimKeyResult
+        do {
+            result = try ClaimKeyResult(json: try options.call(client, .claimKey, credentials))
+        } catch {
+            keyFile.discard()
+            throw error
+        }
+        do {
+            try keyFile.write(result.sshPrivateKey)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        if options.json {
+            Output.json(["path": .string(keyFile.path), "sshPublicKey": .string(result.sshPublicKey),
+                         "sshKeyFingerprint": .string(result.sshKeyFingerprint)])
+        } else {
+            Output.line("SSH private key written to \(keyFile.path) (\(result.sshKeyFingerprint)).")
+            Output.line("It is no longer held by timmyd: keep this file safe.")
+        }
+    }
+}
+
+struct Cancel: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cancel a job that is not paid yet.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var job: JobArgument
+
+    func run() throws {
+        let client = try options.connect()
+        let reply = try options.call(client, .cancel, try job.credentials())
+        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+    }
+}
+
+enum LocalFiles {
+    static func read(_ path: String) -> String? {
+        guard let file = fopen(path, "r") else { return nil }
+        defer { fclose(file) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = fread(&buffer, 1, buffer.count, file)
+            if count == 0 { break }
+            bytes += buffer[0..<count]
+            if bytes.count > 1 << 20 { return nil }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}

@@ -1,0 +1,49 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Protocol
+
+/// Writes to the terminal: results to stdout, problems to stderr.
+enum Output {
+    static func line(_ text: String = "") {
+        write(1, text + "\n")
+    }
+
+    static func error(_ text: String) {
+        write(2, "timmyctl: " + text + "\n")
+    }
+
+    static func json(_ value: JSONValue) {
+        line(value.prettyPrinted())
+    }
+
+    private static func write(_ descriptor: Int32, _ text: String) {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+
+    /// A job's status as a few readable lines.
+    static func status(_ status: JobStatus) {
+        line("job:      \(status.jobId)")
+        line("state:    \(status.state.rawValue)" + (status.phase.map { " (phase \($0))" } ?? ""))
+        line("message:  \(status.message)")
+        if let invoice = status.invoice, status.state == .awaitingPayment {
+            line("amount:   \(invoice.amountSats) sats")
+            line("expires:  \(invoice.expiresAt)")
+            line("invoice:  \(invoice.paymentRequest)")
+        }
+        if let node = status.node {
+            line("address:  \(node.ipv4)")
+            if let hostname = node.tailscaleHostname { line("tailnet:  \(hostname)") }
+            if let lnbits = node.lnbitsUrl { line("lnbits:   \(lnbits)") }
+            line("ssh key:  \(node.sshKeyFingerprint)" + (status.keyClaimed ? " (claimed)" : ""))
+        }
+        if let error = status.error { line("error:    \(error)") }
+        for step in status.nextSteps ?? [] { line("next:     \(step)") }
+    }
+}

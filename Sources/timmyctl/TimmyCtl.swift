@@ -1,0 +1,65 @@
+import ArgumentParser
+import Protocol
+
+@main
+struct TimmyCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "timmyctl",
+        abstract: "Buy and manage timmyd nodes from the command line.",
+        discussion: """
+            Exit codes: 0 success; 1 the daemon answered with an error; 3 the job ended \
+            without a ready node; 4 no access token is stored for that job; 5 a local file \
+            problem; 64 bad usage; 69 timmyd cannot be reached.
+            """,
+        version: TimmyVersion.string,
+        subcommands: [
+            Info.self, New.self, Status.self, Watch.self, ClaimKey.self, Cancel.self,
+            Jobs.self, Job.self, Stats.self, SimulatePayment.self, Call.self,
+        ])
+}
+
+/// Options every command takes.
+struct GlobalOptions: ParsableArguments {
+    @Option(name: .long, help: "timmyd's socket (default: $TIMMY_SOCKET or \(RPCClient.defaultSocketPath)).")
+    var socket: String?
+
+    @Flag(name: .long, help: "Print the daemon's JSON reply instead of text.")
+    var json = false
+
+    var socketPath: String { socket ?? Environment.value("TIMMY_SOCKET") ?? RPCClient.defaultSocketPath }
+
+    func connect() throws -> RPCClient {
+        do {
+            return try RPCClient(socketPath: socketPath)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.unavailable)
+        }
+    }
+
+    /// Calls a method, turning failures into a message on stderr and a meaningful exit code.
+    func call(_ client: RPCClient, _ method: MethodName, _ params: JSONValue? = nil) throws -> JSONValue {
+        try Self.call(client, method.rawValue, params)
+    }
+
+    static func call(_ client: RPCClient, _ method: String, _ params: JSONValue?) throws -> JSONValue {
+        do {
+            return try client.call(method, params)
+        } catch let error as JSONRPCError {
+            Output.error(error.message + (error.reason.map { " [\($0)]" } ?? ""))
+            throw ExitCode(ExitStatus.daemonError)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.unavailable)
+        }
+    }
+}
+
+/// Exit codes scripts can rely on (also listed in `timmyctl --help`).
+enum ExitStatus {
+    static let daemonError: Int32 = 1
+    static let jobNotReady: Int32 = 3
+    static let noToken: Int32 = 4
+    static let localFile: Int32 = 5
+    static let unavailable: Int32 = 69
+}

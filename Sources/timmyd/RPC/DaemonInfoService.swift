@@ -1,0 +1,35 @@
+import Protocol
+
+/// `daemon.info` and `rpc.discover`: what this daemon is and what it offers.
+struct DaemonInfoService: Sendable {
+    let configuration: DaemonConfiguration
+    let payments: PaymentBackend
+    let provider: NodeProvider
+    let watcher: PaymentWatcher
+
+    func info(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        _ = try JSONFields(params, allowed: [])
+        let health = watcher.backendHealth
+        let plan = configuration.plan
+        return MethodOutcome([
+            "version": .string(TimmyVersion.string),
+            "payments": .object(dropping: [
+                "mode": .string(payments.mode.rawValue), "summary": .string(payments.summary),
+                "healthy": .bool(health.healthy), "lastError": health.lastError.map(JSONValue.string),
+            ]),
+            "provisioning": ["mode": .string(provider.mode.rawValue), "summary": .string(provider.summary)],
+            "priceSats": .int(configuration.priceSats),
+            "invoiceExpirySeconds": .int(configuration.invoiceExpirySeconds),
+            "plan": [
+                "region": .string(plan.region), "size": .string(plan.size), "image": .string(plan.image),
+                "volumeSizeGb": .int(plan.volumeSizeGB),
+            ],
+            "caller": ["uid": .int(Int64(caller.uid)), "role": .string(caller.role.rawValue)],
+        ])
+    }
+
+    func discover(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        _ = try JSONFields(params, allowed: [])
+        return MethodOutcome(OpenRPCDocument.make())
+    }
+}

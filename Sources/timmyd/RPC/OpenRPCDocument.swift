@@ -1,0 +1,63 @@
+import Protocol
+
+/// The OpenRPC description of every method, for `rpc.discover`.
+enum OpenRPCDocument {
+    private struct Entry {
+        let summary: String
+        let params: [(name: String, type: String, required: Bool)]
+        let result: String
+    }
+
+    private static let credentials: [(name: String, type: String, required: Bool)] = [
+        ("jobId", "string", true), ("accessToken", "string", true),
+    ]
+
+    private static func entry(_ method: MethodName) -> Entry {
+        switch method {
+        case .discover: Entry(summary: "This document.", params: [], result: "OpenRPC document")
+        case .daemonInfo:
+            Entry(summary: "Version, payment and provisioning modes, price and plan.", params: [], result: "info")
+        case .create:
+            Entry(
+                summary: "Start a purchase: a new job, its Lightning invoice and its access token (shown once).",
+                params: [("label", "string", false), ("sshPublicKey", "string", false)], result: "CreateJobResult")
+        case .status: Entry(summary: "Where a job stands.", params: credentials, result: "JobStatus")
+        case .watch:
+            Entry(
+                summary: "The status now, then bootstrap.changed notifications until a settled state.",
+                params: credentials, result: "JobStatus")
+        case .claimKey:
+            Entry(summary: "The node's SSH private key, exactly once.", params: credentials, result: "ClaimKeyResult")
+        case .cancel: Entry(summary: "Cancel a job before it is paid.", params: credentials, result: "JobStatus")
+        case .jobsList:
+            Entry(
+                summary: "Jobs without secrets, newest first.",
+                params: [("state", "string", false), ("limit", "integer", false), ("cursor", "string", false)],
+                result: "{jobs, nextCursor?}")
+        case .jobsGet: Entry(summary: "One job with its history.", params: [("jobId", "string", true)], result: "job")
+        case .stats: Entry(summary: "Counts by state, sats taken, provisioning times.", params: [], result: "stats")
+        case .simulatePayment:
+            Entry(summary: "Stub payments only: pay a job's invoice.", params: [("jobId", "string", true)], result: "JobStatus")
+        }
+    }
+
+    static func make() -> JSONValue {
+        let methods: [JSONValue] = MethodName.allCases.map { method in
+            let entry = entry(method)
+            return [
+                "name": .string(method.rawValue), "summary": .string(entry.summary), "paramStructure": "by-name",
+                "x-role": .string(method.requiredRole.rawValue),
+                "params": .array(
+                    entry.params.map {
+                        ["name": .string($0.name), "required": .bool($0.required), "schema": ["type": .string($0.type)]]
+                    }),
+                "result": ["name": .string(entry.result), "schema": ["type": "object"]],
+            ]
+        }
+        return [
+            "openrpc": "1.3.2",
+            "info": ["title": "timmyd", "version": .string(TimmyVersion.string)],
+            "methods": .array(methods),
+        ]
+    }
+}

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Protocol
+
+/// Listens on the Unix socket: sets the file's group and mode, reads each peer's
+/// credentials, assigns its role, and hands the connection to an `RPCConnectionHandler`.
+///
+/// Room is left for two later additions: a socket passed in by systemd
+/// (`LISTEN_FDS`, through `ServerBootstrap.withBoundSocket`), and HTTP/1.1 for a
+/// web proxy on the same socket, told apart from JSON-RPC by the first byte.
+final class SocketServer: Sendable {
+    private let configuration: DaemonConfiguration
+    private let dispatcher: Dispatcher
+    private let roles: RoleResolver
+    private let group: EventLoopGroup
+    private let logger: Logger
+    private let connectionCount = NIOLockedValueBox(0)
+    private let listener = NIOLockedValueBox<Channel?>(nil)
+
+    init(configuration: DaemonConfiguration, dispatcher: Dispatcher, group: EventLoopGroup, logger: Logger) {
+        self.configuration = configuration
+        self.dispatcher = dispatcher
+        self.roles = RoleResolver(adminGroup: configuration.adminGroup)
+        self.group = group
+        self.logger = logger
+    }
+
+    func start() async throws {
+        let path = configuration.socketPath
+        try Self.removeStaleSocket(at: path)
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .childChannelInitializer { [self] channel in self.initialize(channel) }
+        // Create the socket file with no access for others until its mode and group are set.
+        let previousMask = umask(0o077)
+        let channel: Channel
+        do {
+            channel = try await bootstrap.bind(unixDomainSocketPath: path).get()
+            umask(previousMask)
+        } catch {
+            umask(previousMask)
+            throw ConfigurationError("cannot listen on \(path): \(error)")
+        }
+        listener.withLockedValue { $0 = channel }
+        try applyOwnership(path)
+        logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.socketMode, radix: 8))"])
+    }
+
+    /// Stops accepting; open connections finish their current work.
+    func stop() async {
+        guard let channel = listener.withLockedValue({ $0 }) else { return }
+        try? await channel.close()
+        unlink(configuration.socketPath)
+    }
+
+    private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
+        let accepted = connectionCount.withLockedValue { count -> Bool in
+            guard count < configuration.maximumConnections else { return false }
+            count += 1
+            return true
+        }
+        guard accepted else {
+            let error = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
+            let reply = RPCConnectionHandler.encode(
+                JSONRPCResponse(id: .null, outcome: .failure(error)).json, allocator: channel.allocator)
+            return channel.writeAndFlush(reply).flatMap { channel.close() }
+        }
+        channel.closeFuture.whenComplete { [connectionCount] _ in connectionCount.withLockedValue { $0 -= 1 } }
+        guard let provider = channel as? SocketOptionProvider else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
+        }
+        let credentialsFuture: EventLoopFuture<PeerCredentials> = provider.unsafeGetSocketOption(
+            level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
+        return credentialsFuture.flatMapThrowing { [self] peer in
+            let caller = Caller(pid: peer.pid, uid: peer.uid, gid: peer.gid, role: roles.role(of: peer))
+            let idle = TimeAmount.seconds(configuration.idleTimeoutSeconds)
+            try channel.pipeline.syncOperations.addHandlers([
+                IdleStateHandler(readTimeout: idle),
+                ByteToMessageHandler(LineFrameDecoder(maximumLineLength: configuration.maximumRequestBytes)),
+                RPCConnectionHandler(dispatcher: dispatcher, caller: caller, logger: logger),
+            ])
+        }
+    }
+
+    /// A socket file left by a daemon that died is replaced; one a live daemon is
+    /// listening on is not stolen, and a path that is not a socket is not touched.
+    static func removeStaleSocket(at path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        guard (info.st_mode & S_IFMT) == S_IFSOCK else {
+            throw ConfigurationError("\(path) exists and is not a socket; refusing to replace it")
+        }
+        if (try? RPCClient(socketPath: path)) != nil {
+            throw ConfigurationError("another timmyd is already listening on \(path)")
+        }
+        unlink(path)
+    }
+
+    private func applyOwnership(_ path: String) throws {
+        var groupID = getegid()
+        if let name = configuration.socketGroup {
+            if let entry = getgrnam(name) {
+                groupID = entry.pointee.gr_gid
+            } else {
+                logger.warning(
+                    "socket group does not exist; the socket keeps the daemon's own group",
+                    metadata: ["group": "\(name)"])
+            }
+        }
+        guard chown(path, getuid(), groupID) == 0 || groupID == getegid() else {
+            throw ConfigurationError("cannot give \(path) to group \(groupID): \(String(cString: strerror(errno)))")
+        }
+        guard chmod(path, mode_t(configuration.socketMode)) == 0 else {
+            throw ConfigurationError("cannot set the mode of \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+}

@@ -1,2 +1,0 @@
-import Protocol
-print("timmyd \(TimmyVersion.string)")
