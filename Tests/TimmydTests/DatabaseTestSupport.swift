@@ -2,7 +2,7 @@ import Foundation
 @testable import timmyd
 
 /// A fresh private directory for one test's database files, removed when the test ends.
-final class TemporaryDirectory {
+final class DatabaseFolder {
     let url: URL
 
     init() throws {

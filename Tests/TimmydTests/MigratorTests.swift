@@ -2,11 +2,11 @@ import Testing
 @testable import timmyd
 
 @Suite struct MigratorTests {
-    let directory: TemporaryDirectory
+    let directory: DatabaseFolder
     let path: String
 
     init() throws {
-        directory = try TemporaryDirectory()
+        directory = try DatabaseFolder()
         path = directory.path("migrate.db")
     }
 

@@ -5,11 +5,11 @@ import Testing
 @testable import timmyd
 
 @Suite struct SQLiteDatabaseTests {
-    let directory: TemporaryDirectory
+    let directory: DatabaseFolder
     let db: SQLiteDatabase
 
     init() throws {
-        directory = try TemporaryDirectory()
+        directory = try DatabaseFolder()
         db = try SQLiteDatabase(path: directory.path("test.db"))
     }
 

@@ -27,11 +27,17 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         guard !closing else { return }
         switch unwrapInboundIn(data) {
         case .tooLong(let limit):
+            // Answer, then stop sending. Closing at once while the caller's bytes are still
+            // unread would reset the connection and could destroy the answer in flight, so
+            // the rest of its input is drained (the decoder drops it) for a short while.
             closing = true
             let reply = JSONRPCResponse(id: .null, outcome: .failure(.lineTooLong(limit: limit)))
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(Self.encode(reply.json, allocator: channel.allocator)))
-                .whenComplete { _ in channel.close(promise: nil) }
+                .whenComplete { _ in
+                    channel.close(mode: .output, promise: nil)
+                    channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
+                }
         case .line(let buffer):
             let bytes = Array(buffer.readableBytesView)
             // Blank lines (e.g. a trailing "\r\n\n") are not requests.
@@ -82,7 +88,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
     }
 
     private func closeIfDone(context: ChannelHandlerContext) {
-        if inputClosed && outstanding == 0 && !closing {
+        if inputClosed && outstanding == 0 {
             closing = true
             context.close(promise: nil)
         }

@@ -1,0 +1,72 @@
+import Foundation
+import Protocol
+import Testing
+
+/// A second, unprivileged uid talks to the daemon: the role comes from the
+/// socket peer's real credentials, not from anything the caller says.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root to run a client as nobody"))
+struct PeerRoleTests {
+    static let nobody: UInt32 = 65534
+
+    /// Runs `timmyctl` as `nobody` (uid and gid 65534, no other groups).
+    func ctlAsNobody(_ daemon: DaemonHarness, _ arguments: [String]) throws -> CommandResult {
+        let home = daemon.folder + "/nobody-home"
+        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        chown(home, Self.nobody, Self.nobody)
+        chmod(home, 0o700)
+        let binary = daemon.folder + "/timmyctl"
+        if !FileManager.default.fileExists(atPath: binary) {
+            try FileManager.default.copyItem(atPath: Binaries.timmyctl, toPath: binary)
+            chmod(binary, 0o755)
+        }
+        return try runProgram(
+            "/usr/bin/setpriv",
+            ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", binary] + arguments,
+            environment: ["TIMMY_SOCKET": daemon.socketPath, "HOME": home])
+    }
+
+    @Test func clientUIDIsRefusedAdminMethodsButMayBuy() throws {
+        let daemon = try DaemonHarness(environment: ["TIMMY_SOCKET_GROUP": "nogroup"]).start()
+        let info = try ctlAsNobody(daemon, ["info", "--json"])
+        #expect(info.status == 0, "\(info.stderr)")
+        let caller = try JSONValue.parse(info.stdout)["caller"]
+        #expect(caller?["uid"] == .int(Int64(Self.nobody)))
+        #expect(caller?["role"] == "client")
+
+        for arguments in [["jobs"], ["stats"], ["call", "admin.jobs.list"], ["simulate-payment", "00000000-0000-4000-8000-000000000000"]] {
+            let refused = try ctlAsNobody(daemon, arguments)
+            #expect(refused.status == 1, "\(arguments)")
+            #expect(refused.stderr.contains("[forbidden]"), "\(arguments): \(refused.stderr)")
+        }
+
+        // A client may still buy, and its token file is its own.
+        let bought = try ctlAsNobody(daemon, ["new", "--json"])
+        #expect(bought.status == 0, "\(bought.stderr)")
+        let jobID = try #require(try JSONValue.parse(bought.stdout)["jobId"]?.stringValue)
+        let status = try ctlAsNobody(daemon, ["status", jobID])
+        #expect(status.status == 0, "\(status.stderr)")
+        let tokenFile = daemon.folder + "/nobody-home/.local/state/timmyctl/tokens"
+        let attributes = try FileManager.default.attributesOfItem(atPath: tokenFile)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect((attributes[.ownerAccountID] as? Int) == Int(Self.nobody))
+        // The creator's uid is in the audit log.
+        let events = try daemon.events(jobID)
+        #expect(events.first?["actorUid"] == .int(Int64(Self.nobody)))
+    }
+
+    @Test func membersOfTheAdminGroupAreAdmins() throws {
+        let daemon = try DaemonHarness(environment: ["TIMMY_SOCKET_GROUP": "nogroup", "TIMMY_ADMIN_GROUP": "nogroup"]).start()
+        let stats = try ctlAsNobody(daemon, ["stats"])
+        #expect(stats.status == 0, "\(stats.stderr)")
+    }
+
+    @Test func userOutsideTheSocketGroupCannotConnectAtAll() throws {
+        let daemon = try DaemonHarness(environment: ["TIMMY_SOCKET_GROUP": "root"]).start()
+        var info = stat()
+        stat(daemon.socketPath, &info)
+        #expect(info.st_mode & 0o777 == 0o660)
+        let result = try ctlAsNobody(daemon, ["info"])
+        #expect(result.status == 69)
+        #expect(result.stderr.contains("Permission denied"))
+    }
+}

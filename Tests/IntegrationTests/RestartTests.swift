@@ -1,0 +1,75 @@
+import Foundation
+import Protocol
+import Testing
+
+@Suite(.serialized)
+struct RestartTests {
+    @Test func daemonKilledWhileProvisioningFinishesTheJobAfterRestart() throws {
+        let daemon = try DaemonHarness(environment: ["STUB_PROVISION_DELAY_MS": "3000"]).start()
+        let job = try daemon.create()
+        _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
+        // Kill it mid-way: after at least one phase is recorded, before the last.
+        let deadline = Date().addingTimeInterval(10)
+        var status = try daemon.status(job)
+        while !(status.phase == "volume_created" || status.phase == "tailscale_key_created") && Date() < deadline {
+            usleep(20_000)
+            status = try daemon.status(job)
+        }
+        #expect(status.state == .provisioning)
+        daemon.kill()
+
+        try daemon.start()
+        let ready = try daemon.waitFor(job, state: .ready)
+        #expect(ready.node?.ipv4.hasPrefix("192.0.2.") == true)
+        let events = try daemon.events(job.jobId)
+        for phase in ProvisionPhase.allCases.dropFirst() {
+            #expect(events.filter { $0["phase"]?.stringValue == phase.rawValue && $0["to"] == nil }.count == 1, "\(phase)")
+        }
+        #expect(daemon.log_().contains("resuming provisioning"))
+        // The key made before the crash is the one delivered.
+        let key = try ClaimKeyResult(json: try daemon.call("bootstrap.claimKey", daemon.credentials(job)))
+        #expect(key.sshPublicKey == ready.node?.sshPublicKey)
+    }
+
+    @Test func jobsAndTokensSurviveACleanRestart() throws {
+        let daemon = try DaemonHarness().start()
+        let job = try daemon.create()
+        #expect(daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        try daemon.start()
+        #expect(try daemon.status(job).state == .awaitingPayment)
+    }
+
+    @Test func staleSocketIsReplacedButALiveOneIsNotStolen() throws {
+        let daemon = try DaemonHarness().start()
+        let second = try runProgram(
+            Binaries.timmyd, ["--socket", daemon.socketPath, "--state-dir", daemon.folder + "/other"],
+            environment: DaemonHarness.quickDefaults)
+        #expect(second.status == 78)
+        #expect(second.stderr.contains("another timmyd is already listening"))
+        #expect((try? daemon.call("daemon.info")) != nil)
+
+        daemon.kill()
+        #expect(FileManager.default.fileExists(atPath: daemon.socketPath))
+        try daemon.start()
+        #expect((try? daemon.call("daemon.info")) != nil)
+    }
+
+    @Test func aPathThatIsNotASocketIsLeftAlone() throws {
+        let daemon = try DaemonHarness()
+        _ = FileManager.default.createFile(atPath: daemon.socketPath, contents: Data("precious".utf8))
+        let result = try runProgram(
+            Binaries.timmyd, ["--socket", daemon.socketPath, "--state-dir", daemon.stateDirectory],
+            environment: DaemonHarness.quickDefaults)
+        #expect(result.status == 78)
+        #expect(result.stderr.contains("is not a socket"))
+        #expect(try String(contentsOfFile: daemon.socketPath, encoding: .utf8) == "precious")
+    }
+
+    @Test func sigtermStopsCleanlyAndRemovesTheSocket() throws {
+        let daemon = try DaemonHarness().start()
+        #expect(daemon.stop() == 0)
+        #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        #expect(daemon.log_().contains("shutting down"))
+    }
+}

@@ -1,4 +1,0 @@
-import Testing
-import Protocol
-
-@Test func smoke() { #expect(Bool(true)) }

@@ -1,0 +1,145 @@
+import Foundation
+import Protocol
+import Testing
+
+/// A real `timmyd` on a temporary socket and state folder, for one test.
+final class DaemonHarness {
+    let folder: String
+    let socketPath: String
+    let stateDirectory: String
+    let logPath: String
+    var environment: [String: String]
+    private(set) var process: Process?
+
+    /// Quick stub defaults; a test overrides what it needs.
+    static let quickDefaults = [
+        "STUB_PROVISION_DELAY_MS": "300", "PAYMENT_POLL_INTERVAL_MS": "100", "LOG_LEVEL": "debug",
+    ]
+
+    init(environment: [String: String] = [:]) throws {
+        var template = Array((NSTemporaryDirectory() + "/timmyd-test-XXXXXX").utf8CString)
+        guard mkdtemp(&template) != nil else { throw HarnessError("mkdtemp failed") }
+        folder = String(cString: template)
+        // Reachable by a second uid, so tests can connect as `nobody`; the state folder stays 0700.
+        chmod(folder, 0o755)
+        socketPath = folder + "/timmyd.sock"
+        stateDirectory = folder + "/state"
+        logPath = folder + "/timmyd.log"
+        self.environment = Self.quickDefaults.merging(environment) { _, new in new }
+    }
+
+    deinit {
+        if let process, process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// Starts the daemon and waits until its socket answers.
+    @discardableResult
+    func start(extraArguments: [String] = []) throws -> DaemonHarness {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binaries.timmyd)
+        process.arguments = ["--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        self.process = process
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil { return self }
+            guard process.isRunning else { throw HarnessError("timmyd exited: \(log_())") }
+            usleep(20_000)
+        }
+        throw HarnessError("timmyd did not answer within 20 s: \(log_())")
+    }
+
+    /// SIGTERM and wait: the clean way.
+    func stop() -> Int32 {
+        guard let process else { return -1 }
+        process.terminate()
+        process.waitUntilExit()
+        self.process = nil
+        return process.terminationStatus
+    }
+
+    /// SIGKILL: the daemon gets no chance to tidy up.
+    func kill() {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    func log_() -> String {
+        (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+    }
+
+    func client() throws -> RPCClient { try RPCClient(socketPath: socketPath) }
+
+    /// Runs `timmyctl` against this daemon.
+    func ctl(_ arguments: String..., environment extra: [String: String] = [:]) throws -> CommandResult {
+        try runProgram(
+            Binaries.timmyctl, arguments,
+            environment: ["TIMMY_SOCKET": socketPath, "TIMMY_TOKEN_FILE": folder + "/tokens"].merging(extra) { _, new in new })
+    }
+
+    // MARK: Raw JSON-RPC helpers
+
+    func call(_ method: String, _ params: JSONValue? = nil) throws -> JSONValue {
+        try client().call(method, params)
+    }
+
+    /// The JSON-RPC error a call fails with (the test fails if it succeeds).
+    func callError(_ method: String, _ params: JSONValue? = nil) throws -> JSONRPCError {
+        do {
+            let result = try call(method, params)
+            Issue.record("\(method) unexpectedly succeeded: \(result.serialized())")
+            throw HarnessError("unexpected success")
+        } catch let error as JSONRPCError {
+            return error
+        }
+    }
+
+    func create(_ params: JSONValue = [:]) throws -> CreateJobResult {
+        try CreateJobResult(json: try call("bootstrap.create", params))
+    }
+
+    func status(_ job: CreateJobResult) throws -> JobStatus {
+        try JobStatus(json: try call("bootstrap.status", credentials(job)))
+    }
+
+    func credentials(_ job: CreateJobResult) -> JSONValue {
+        JobCredentials(jobId: job.jobId, accessToken: job.accessToken).json
+    }
+
+    /// Polls until the job reaches `state` (or fails the test after `timeout`).
+    @discardableResult
+    func waitFor(_ job: CreateJobResult, state: JobState, timeout: Double = 20) throws -> JobStatus {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last = try status(job)
+        while last.state != state && Date() < deadline {
+            usleep(50_000)
+            last = try status(job)
+        }
+        guard last.state == state else {
+            throw HarnessError("job \(job.jobId) is \(last.state.rawValue), expected \(state.rawValue)")
+        }
+        return last
+    }
+
+    /// The job's history as admins see it.
+    func events(_ jobID: String) throws -> [JSONValue] {
+        try call("admin.jobs.get", ["jobId": .string(jobID)])["events"]?.arrayValue ?? []
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
