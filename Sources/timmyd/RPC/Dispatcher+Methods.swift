@@ -1,0 +1,23 @@
+import Logging
+import Protocol
+
+extension Dispatcher {
+    static func make(
+        store: JobStore, payments: PaymentBackend, provider: NodeProvider, watcher: PaymentWatcher, vault: KeyVault,
+        configuration: DaemonConfiguration, logger: Logger
+    ) -> Dispatcher {
+        let bootstrap = BootstrapService(
+            store: store, payments: payments, watcher: watcher, vault: vault, configuration: configuration,
+            logger: logger)
+        let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
+        let info = DaemonInfoService(configuration: configuration, payments: payments, provider: provider, watcher: watcher)
+        return Dispatcher(
+            handlers: [
+                .discover: info.discover, .daemonInfo: info.info,
+                .create: bootstrap.create, .status: bootstrap.status, .watch: bootstrap.watch,
+                .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel,
+                .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
+                .simulatePayment: admin.simulatePayment,
+            ], logger: logger)
+    }
+}

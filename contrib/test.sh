@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing (Debian), builds debug and release,
+# then the whole suite (unit and integration tests that start the real binaries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash contrib/setup-debian.sh
+
+# Release builds catch optimizer-only breakage that debug builds do not.
+swift build -c release
+swift build --build-tests
+swift test --skip-build 2>&1 | tee .build/test-output.txt
