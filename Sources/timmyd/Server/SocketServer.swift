@@ -67,9 +67,9 @@ final class SocketServer: Sendable {
         }
         guard accepted else {
             let error = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
-            let reply = RPCConnectionHandler.encode(
-                JSONRPCResponse(id: .null, outcome: .failure(error)).json, allocator: channel.allocator)
-            return channel.writeAndFlush(reply).flatMap { channel.close() }
+            return channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(error: error))
+            }
         }
         channel.closeFuture.whenComplete { [connectionCount] _ in connectionCount.withLockedValue { $0 -= 1 } }
         guard let provider = channel as? SocketOptionProvider else {
