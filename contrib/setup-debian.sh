@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs what building and running timmyd needs on Debian 12, except the Swift
+# toolchain itself, which Debian does not package (see https://www.swift.org/install/linux/).
+# Run as root, or as a user who may use sudo. Safe to run again: it only installs
+# what is missing, and does nothing at all when everything is there.
+set -euo pipefail
+
+packages=(
+    # Headers and pkg-config files for the system libraries Package.swift links.
+    libsqlite3-dev libcurl4-openssl-dev libssl-dev libjansson-dev pkg-config
+    # ssh-keygen checks a claimed key, socat talks to the socket by hand, the
+    # scripts in contrib/ are linted with ShellCheck, util-linux has setsid and flock.
+    openssh-client socat shellcheck util-linux
+)
+
+if [[ $(id -u) -eq 0 ]]; then
+    as_root() { "$@"; }
+elif command -v sudo >/dev/null; then
+    as_root() { sudo "$@"; }
+else
+    echo "setup-debian: run this as root (sudo is not installed)" >&2
+    exit 1
+fi
+command -v apt-get >/dev/null || {
+    echo "setup-debian: apt-get not found; this script is for Debian 12" >&2
+    exit 1
+}
+
+# apt and debconf print notes even when asked to be quiet; show them only on failure.
+quietly() {
+    local output
+    if ! output=$("$@" 2>&1); then
+        printf '%s\n' "$output" >&2
+        return 1
+    fi
+}
+
+missing=()
+for package in "${packages[@]}"; do
+    # "install ok installed" is dpkg's word for a fully installed package.
+    if [[ $(dpkg-query -W -f='${Status}' "$package" 2>/dev/null) != "install ok installed" ]]; then
+        missing+=("$package")
+    fi
+done
+
+if ((${#missing[@]} == 0)); then
+    echo "setup-debian: all packages are already installed"
+else
+    echo "setup-debian: installing ${missing[*]}"
+    # `env` sets the variable on the root side; sudo would drop it from our environment.
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if ! command -v swift >/dev/null || ! swift --version >/dev/null 2>&1; then
+    cat >&2 <<'EOF'
+setup-debian: the Swift toolchain is missing (no working `swift` on PATH).
+Debian's packages do not provide it: install Swift 6 for Debian 12 from
+https://www.swift.org/install/linux/ (swiftly, or the tarball), then run
+`swift --version` to check and `swift build` in the repository.
+EOF
+    exit 1
+fi
+echo "setup-debian: $(swift --version 2>/dev/null | head -n 1)"
