@@ -45,6 +45,8 @@ if [[ -n ${TIMMY_BIN:-} ]]; then
     bin=$TIMMY_BIN
 else
     bin=$repo/.build/release
+    # System libraries and tools this needs (Debian); quick when all are there.
+    bash "$repo/contrib/setup-debian.sh"
     # Build only when a binary is missing or a source is newer than it: even a
     # no-op `swift build` takes seconds.
     if [[ ! -x $bin/timmyd || ! -x $bin/timmyctl ]] ||

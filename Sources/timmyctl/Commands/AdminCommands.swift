@@ -43,13 +43,13 @@ struct Jobs: ParsableCommand {
         let reply = try options.call(client, .jobsList, .object(params))
         if options.json { return Output.json(reply) }
         let jobs = reply["jobs"]?.arrayValue ?? []
-        Output.line("JOB                                   STATE             PHASE                  SATS  CREATED")
+        Output.line("JOB                                   STATE             PHASE                  SATS     CREATED")
         for job in jobs {
             func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
             Output.line(
                 column(job["jobId"]?.stringValue ?? "?", 38) + column(job["state"]?.stringValue ?? "?", 18)
-                    + column(job["phase"]?.stringValue ?? "-", 20)
-                    + column(String(job["amountSats"]?.intValue ?? 0), 8) + (job["createdAt"]?.stringValue ?? ""))
+                    + column(job["phase"]?.stringValue ?? "-", 23)
+                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + (job["createdAt"]?.stringValue ?? ""))
         }
         if let next = reply["nextCursor"]?.stringValue { Output.line("more: timmyctl jobs --cursor \(next)") }
     }

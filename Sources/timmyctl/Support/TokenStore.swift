@@ -48,7 +48,7 @@ struct TokenStore {
     }
 
     private func makeParentFolders() throws {
-        var prefix = ""
+        var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/").dropLast() {
             prefix += "/" + component
             if mkdir(prefix, 0o700) != 0 && errno != EEXIST {
