@@ -31,6 +31,36 @@ struct RestartTests {
         #expect(key.sshPublicKey == ready.node?.sshPublicKey)
     }
 
+    /// A SIGKILL right after each phase is recorded: the job still ends `ready`,
+    /// every phase recorded exactly once, and the key made before the crash is kept.
+    @Test(arguments: ProvisionPhase.allCases)
+    func killedRightAfterEachPhaseResumesFromIt(_ phase: ProvisionPhase) throws {
+        let daemon = try DaemonHarness(environment: ["STUB_PROVISION_DELAY_MS": "4200"]).start()
+        let job = try daemon.create()
+        _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
+        let deadline = Date().addingTimeInterval(15)
+        var status = try daemon.status(job)
+        while status.phase != phase.rawValue && Date() < deadline {
+            usleep(10_000)
+            status = try daemon.status(job)
+        }
+        #expect(status.phase == phase.rawValue)
+        #expect(status.state == .provisioning)
+        let keyBefore = try daemon.call("admin.jobs.get", ["jobId": .string(job.jobId)])["sshKeyFingerprint"]
+        daemon.kill()
+
+        try daemon.start()
+        let ready = try daemon.waitFor(job, state: .ready)
+        let events = try daemon.events(job.jobId)
+        for recorded in ProvisionPhase.allCases.dropFirst() {
+            #expect(events.filter { $0["phase"]?.stringValue == recorded.rawValue && $0["to"] == nil }.count == 1, "\(recorded)")
+        }
+        #expect(events.filter { $0["to"] == "ready" }.count == 1)
+        if let keyBefore, keyBefore != .null {
+            #expect(ready.node?.sshKeyFingerprint == keyBefore.stringValue)
+        }
+    }
+
     @Test func jobsAndTokensSurviveACleanRestart() throws {
         let daemon = try DaemonHarness().start()
         let job = try daemon.create()

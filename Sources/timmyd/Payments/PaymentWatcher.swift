@@ -93,7 +93,7 @@ final class PaymentWatcher: Sendable {
                     setting: [
                         ("paid_at", .integer(now.milliseconds)), ("preimage", .text(preimage)),
                         ("provisioning_started_at", .integer(now.milliseconds)),
-                    ], phase: .some(.queued))
+                    ], phase: .queued)
             else { return try store.job(id: job.id) ?? job }
             logger.info("payment confirmed; provisioning", metadata: ["job": "\(job.id)", "late": "\(late)"])
             await provisioner.start(jobID: job.id)

@@ -71,15 +71,28 @@ struct BootstrapService: Sendable {
         guard !first.state.isSettled else { return MethodOutcome(first.json) }
         let store = self.store
         return MethodOutcome(first.json) { sink in
-            var last = first
-            for await _ in changes {
-                guard let current = try? store.job(id: job.id) else { return }
-                let status = JobStatusPresenter.status(of: current)
-                guard status != last else { continue }
-                last = status
-                guard await sink.send(method: MethodName.changedNotification, params: status.json) else { return }
-                if status.state.isSettled { return }
+            // Stop at a settled state, or as soon as the caller goes away, whichever comes first.
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await Self.follow(jobID: job.id, from: first, changes: changes, store: store, sink: sink) }
+                group.addTask { await sink.waitUntilClosed() }
+                await group.next()
+                group.cancelAll()
             }
+        }
+    }
+
+    /// Sends the status after each change that is visible to the buyer, ending with a settled state.
+    private static func follow(
+        jobID: String, from first: JobStatus, changes: AsyncStream<Void>, store: JobStore, sink: NotificationSink
+    ) async {
+        var last = first
+        for await _ in changes {
+            guard let current = try? store.job(id: jobID) else { return }
+            let status = JobStatusPresenter.status(of: current)
+            guard status != last else { continue }
+            last = status
+            guard await sink.send(method: MethodName.changedNotification, params: status.json) else { return }
+            if status.state.isSettled { return }
         }
     }
 

@@ -12,6 +12,9 @@ struct Caller: Sendable {
 protocol NotificationSink: Sendable {
     /// False once the connection is gone: stop producing.
     func send(method: String, params: JSONValue) async -> Bool
+
+    /// Returns once the connection is gone, so follow-up work can stop waiting.
+    func waitUntilClosed() async
 }
 
 /// A method's reply, and optionally work that goes on after it is written

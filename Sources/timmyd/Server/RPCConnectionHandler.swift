@@ -116,4 +116,8 @@ struct ChannelNotificationSink: NotificationSink {
             return false
         }
     }
+
+    func waitUntilClosed() async {
+        try? await channel.closeFuture.get()
+    }
 }

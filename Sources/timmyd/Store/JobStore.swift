@@ -78,19 +78,20 @@ final class JobStore: Sendable {
     /// - Returns: the updated job, or nil when another caller (or time) moved it first.
     /// - Parameter columns: further columns set in the same statement (names are
     ///   the store's own constants, never caller input).
+    /// - Parameter phase: the provisioning phase to set with the move, if any.
     func apply(
         _ event: JobEvent, to id: String, from expected: JobState, actor: ActorUID, reason: String,
-        setting columns: [(String, SQLValue)] = [], phase: ProvisionPhase?? = .none
+        setting columns: [(String, SQLValue)] = [], phase: ProvisionPhase? = nil
     ) throws -> JobRecord? {
         guard let target = JobStateMachine.target(of: event, from: expected) else {
             preconditionFailure("no \(event) move from \(expected)")
         }
         var assignments = columns
         assignments.append(("state", .text(target.rawValue)))
-        if case .some(let newPhase) = phase { assignments.append(("phase", newPhase.map { .text($0.rawValue) } ?? .null)) }
+        if let phase { assignments.append(("phase", .text(phase.rawValue))) }
         return try guardedUpdate(
             id: id, condition: "state = ?", conditionValues: [.text(expected.rawValue)], setting: assignments,
-            event: (from: expected, to: target, phase: phase.flatMap { $0 }, actor: actor, reason: reason))
+            event: (from: expected, to: target, phase: phase, actor: actor, reason: reason))
     }
 
     /// Records that a provisioning phase completed, with whatever it created, if the
