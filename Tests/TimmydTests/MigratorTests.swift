@@ -2,11 +2,11 @@ import Testing
 @testable import timmyd
 
 @Suite struct MigratorTests {
-    let directory: DatabaseFolder
+    let directory: TemporaryDirectory
     let path: String
 
     init() throws {
-        directory = try DatabaseFolder()
+        directory = try TemporaryDirectory()
         path = directory.path("migrate.db")
     }
 

@@ -5,11 +5,11 @@ import Testing
 @testable import timmyd
 
 @Suite struct SQLiteDatabaseTests {
-    let directory: DatabaseFolder
+    let directory: TemporaryDirectory
     let db: SQLiteDatabase
 
     init() throws {
-        directory = try DatabaseFolder()
+        directory = try TemporaryDirectory()
         db = try SQLiteDatabase(path: directory.path("test.db"))
     }
 

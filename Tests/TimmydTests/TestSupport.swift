@@ -2,8 +2,9 @@ import Foundation
 import Glibc
 import Testing
 
-/// A fresh private temporary directory (mkdtemp), removed by `remove()`.
-struct TemporaryDirectory {
+/// A fresh private temporary directory (mkdtemp), removed by `remove()` or when
+/// the last reference goes away.
+final class TemporaryDirectory {
     let path: String
 
     init() throws {
@@ -12,7 +13,13 @@ struct TemporaryDirectory {
         path = String(cString: try #require(result))
     }
 
+    deinit { remove() }
+
+    /// The path of `name` inside the directory.
     func file(_ name: String) -> String { path + "/" + name }
+
+    /// Same as `file(_:)`, as the database tests spell it.
+    func path(_ name: String) -> String { file(name) }
 
     func remove() { try? FileManager.default.removeItem(atPath: path) }
 }

@@ -156,9 +156,28 @@ struct ConfigurationLoader {
     private func baseURL(_ text: String, name: String) throws -> String {
         var url = text
         while url.hasSuffix("/") { url.removeLast() }
-        if url.hasPrefix("https://") { return url }
-        let loopbackPrefixes = ["http://127.", "http://localhost:", "http://localhost/", "http://[::1]"]
-        if loopbackPrefixes.contains(where: url.hasPrefix) || url == "http://localhost" { return url }
+        if url.hasPrefix("https://") || Self.isLoopbackHTTP(url) { return url }
         throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+    }
+
+    /// Whether `url` is plain HTTP whose host is localhost, [::1] or an IPv4 address in 127.0.0.0/8.
+    /// The whole host is checked, not a prefix: `http://127.example.com` and
+    /// `http://localhost@example.com` (user info before the real host) are not loopback.
+    static func isLoopbackHTTP(_ url: String) -> Bool {
+        guard url.hasPrefix("http://") else { return false }
+        let authority = url.dropFirst("http://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.contains("@") else { return false }
+        var host = authority
+        if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
+            let port = authority[authority.index(after: colon)...]
+            guard !port.isEmpty, port.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            host = authority[..<colon]
+        }
+        if host == "localhost" || host == "[::1]" { return true }
+        let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets.first == "127"
+            && octets.allSatisfy { octet in
+                !octet.isEmpty && octet.count <= 3 && octet.allSatisfy { $0.isASCII && $0.isNumber } && Int(octet)! <= 255
+            }
     }
 }

@@ -4,7 +4,10 @@
 enum EnvironmentFile {
     static func parse(_ text: String, path: String) throws -> [String: String] {
         var values: [String: String] = [:]
-        for (offset, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // In a Swift String "\r\n" is one Character, not "\r" followed by "\n": split on both,
+        // or a file saved with CRLF line endings would read as a single line.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+        for (offset, rawLine) in lines.enumerated() {
             var line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("export ") { line = line.dropFirst("export ".count).trimmingWhitespace() }

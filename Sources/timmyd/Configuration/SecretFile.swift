@@ -23,7 +23,8 @@ enum SecretFile {
         }
         // One trailing newline is what editors and `echo` leave; it is not part of the secret.
         var secret = text
-        while secret.hasSuffix("\n") || secret.hasSuffix("\r") { secret.removeLast() }
+        // "\r\n" is one Character in Swift, so hasSuffix("\n") alone would keep a CRLF ending.
+        while let last = secret.last, last == "\n" || last == "\r" || last == "\r\n" { secret.removeLast() }
         guard !secret.isEmpty else { throw ConfigurationError("\(variable): \(path) is empty") }
         return secret
     }

@@ -1,0 +1,250 @@
+import Protocol
+import Testing
+@testable import timmyd
+
+@Suite struct JobStoreTests {
+    let directory: TemporaryDirectory
+    let store: JobStore
+
+    init() throws {
+        directory = try TemporaryDirectory()
+        let database = try SQLiteDatabase(path: directory.file("jobs.db"))
+        _ = try Migrator.migrate(database, Schema.migrations)
+        store = JobStore(database: database, changes: JobChangeNotifier())
+    }
+
+    private func insertJob(buyerKey: (line: String, fingerprint: String)? = nil) throws -> JobRecord {
+        let id = JobIdentifier.make()
+        return try store.insert(
+            NewJob(
+                id: id, label: "test", plan: NodePlan(region: "nyc3", size: "s-1", image: "img", volumeSizeGB: 0),
+                amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc500u1\(id)",
+                invoiceExpiresAt: Timestamp.now().adding(seconds: 3600), accessTokenHash: SHA256Digest.hex([1, 2, 3]),
+                sshKeyAlgorithm: "ed25519", buyerPublicKey: buyerKey),
+            actor: 1000)
+    }
+
+    /// A job moved to `provisioning` at phase `queued`, as the payment watcher leaves it.
+    private func provisioningJob() throws -> JobRecord {
+        let job = try insertJob()
+        return try #require(
+            try store.apply(
+                .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "payment confirmed",
+                setting: [("paid_at", .integer(Timestamp.now().milliseconds))], phase: .some(.queued)))
+    }
+
+    /// A ready job still holding its sealed private key.
+    private func readyJobWithKey() throws -> JobRecord {
+        let job = try provisioningJob()
+        _ = try #require(
+            try store.update(
+                id: job.id, inState: .provisioning,
+                setting: [
+                    ("ssh_public_key", .text("ssh-ed25519 AAAA")), ("ssh_key_fingerprint", .text("SHA256:x")),
+                    ("ssh_private_key_sealed", .blob([9, 9, 9])),
+                ]))
+        return try #require(
+            try store.apply(.provisioningSucceeded, to: job.id, from: .provisioning, actor: nil, reason: "node ready"))
+    }
+
+    // MARK: Insert
+
+    @Test func insertedJobAwaitsPaymentAndHasACreatedEvent() throws {
+        let job = try insertJob()
+        #expect(job.state == .awaitingPayment)
+        #expect(job.phase == nil)
+        #expect(job.amountSats == 50_000)
+        #expect(!job.buyerSuppliedKey)
+        #expect(job.createdAt == job.updatedAt)
+        let events = try store.events(of: job.id)
+        #expect(events.count == 1)
+        #expect(events.first?.toState == "awaiting_payment")
+        #expect(events.first?.fromState == nil)
+        #expect(events.first?.actorUID == 1000)
+        #expect(events.first?.reason == "created")
+        #expect(try store.job(id: job.id)?.id == job.id)
+    }
+
+    @Test func insertWithBuyerKeyRecordsIt() throws {
+        let job = try insertJob(buyerKey: (line: "ssh-ed25519 AAAAbuyer", fingerprint: "SHA256:buyer"))
+        #expect(job.buyerSuppliedKey)
+        #expect(job.sshPublicKey == "ssh-ed25519 AAAAbuyer")
+        #expect(job.sshKeyFingerprint == "SHA256:buyer")
+    }
+
+    @Test func unknownJobIsNil() throws {
+        #expect(try store.job(id: JobIdentifier.make()) == nil)
+    }
+
+    // MARK: Guarded transitions
+
+    @Test func paymentConfirmedTwiceOnlyMovesOnce() throws {
+        let job = try insertJob()
+        let first = try store.apply(
+            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .some(.queued))
+        #expect(first?.state == .provisioning)
+        #expect(first?.phase == .queued)
+        let second = try store.apply(
+            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .some(.queued))
+        #expect(second == nil)
+        let transitions = try store.events(of: job.id).filter { $0.toState == "provisioning" }
+        #expect(transitions.count == 1)
+        #expect(transitions.first?.fromState == "awaiting_payment")
+        #expect(transitions.first?.phase == "queued")
+    }
+
+    @Test func applyFromAStaleStateChangesNothing() throws {
+        let job = try provisioningJob()
+        #expect(try store.apply(.invoiceExpired, to: job.id, from: .awaitingPayment, actor: nil, reason: "late") == nil)
+        #expect(try store.apply(.cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: 1000, reason: "c") == nil)
+        #expect(try store.job(id: job.id)?.state == .provisioning)
+        #expect(try store.events(of: job.id).count == 2, "created and payment confirmed only")
+    }
+
+    @Test func applySetsTheGivenColumnsInTheSameStatement() throws {
+        let job = try insertJob()
+        let moved = try #require(
+            try store.apply(
+                .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid",
+                setting: [("preimage", .text("ab")), ("paid_at", .integer(1234))]))
+        #expect(moved.preimage == "ab")
+        #expect(moved.paidAt == Timestamp(milliseconds: 1234))
+        #expect(moved.updatedAt >= job.updatedAt)
+    }
+
+    @Test func applyToAnUnknownJobIsNil() throws {
+        #expect(try store.apply(.paymentConfirmed, to: JobIdentifier.make(), from: .awaitingPayment, actor: nil, reason: "x") == nil)
+    }
+
+    @Test func fiftyConcurrentAppliesHaveExactlyOneWinner() async throws {
+        let job = try insertJob()
+        let store = self.store
+        let outcomes = await withTaskGroup(of: Result<JobRecord?, any Error>.self) { group in
+            for index in 0..<50 {
+                group.addTask {
+                    Result {
+                        try store.apply(
+                            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: UInt32(index),
+                            reason: "payment confirmed", phase: .some(.queued))
+                    }
+                }
+            }
+            var outcomes: [Result<JobRecord?, any Error>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let results = try outcomes.map { try $0.get() }
+        #expect(results.count == 50)
+        #expect(results.compactMap { $0 }.count == 1)
+        let transitions = try store.events(of: job.id).filter { $0.toState == JobState.provisioning.rawValue }
+        #expect(transitions.count == 1)
+        #expect(try store.job(id: job.id)?.state == .provisioning)
+    }
+
+    @Test func changesAreAnnouncedToWatchers() async throws {
+        let job = try insertJob()
+        var wakeUps = store.changes.subscribe(jobID: job.id).makeAsyncIterator()
+        _ = try store.apply(.cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: 1000, reason: "cancel")
+        #expect(await wakeUps.next() != nil)
+    }
+
+    // MARK: Phases
+
+    @Test func recordPhaseIsGuardedOnThePreviousPhase() throws {
+        let job = try provisioningJob()
+        let uploaded = try store.recordPhase(
+            .sshKeyUploaded, of: job.id, after: .queued, setting: [("do_ssh_key_id", .text("42"))], reason: "p1")
+        #expect(uploaded?.phase == .sshKeyUploaded)
+        #expect(uploaded?.doSSHKeyID == "42")
+        #expect(
+            try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, setting: [], reason: "again") == nil,
+            "the same phase twice")
+        #expect(
+            try store.recordPhase(.volumeCreated, of: job.id, after: .queued, setting: [], reason: "stale") == nil,
+            "a writer that missed the last phase")
+        #expect(try store.recordPhase(.volumeCreated, of: job.id, after: .sshKeyUploaded, setting: [], reason: "p2")?.phase == .volumeCreated)
+        let phases = try store.events(of: job.id).compactMap(\.phase)
+        #expect(phases == ["queued", "ssh_key_uploaded", "volume_created"])
+    }
+
+    @Test func recordPhaseWithNilPreviousMatchesOnlyANullPhase() throws {
+        let job = try insertJob()
+        let moved = try #require(
+            try store.apply(.paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid"))
+        #expect(moved.phase == nil)
+        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, setting: [], reason: "x") == nil)
+        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: nil, setting: [], reason: "x")?.phase == .sshKeyUploaded)
+    }
+
+    @Test func recordPhaseNeedsAProvisioningJob() throws {
+        let job = try insertJob()
+        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: nil, setting: [], reason: "x") == nil)
+        let failed = try #require(
+            try store.apply(.provisioningFailed, to: try provisioningJob().id, from: .provisioning, actor: nil, reason: "f"))
+        #expect(try store.recordPhase(.sshKeyUploaded, of: failed.id, after: .queued, setting: [], reason: "x") == nil)
+    }
+
+    // MARK: Key claims
+
+    @Test func markKeyClaimedWipesTheKeyOnce() throws {
+        let job = try readyJobWithKey()
+        #expect(job.sealedPrivateKey == [9, 9, 9])
+        let claimed = try #require(try store.markKeyClaimed(id: job.id, actor: 1000))
+        #expect(claimed.sealedPrivateKey == nil)
+        #expect(claimed.keyClaimedAt != nil)
+        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+    }
+
+    @Test func markKeyClaimedNeedsAReadyJob() throws {
+        let job = try provisioningJob()
+        _ = try store.update(id: job.id, inState: .provisioning, setting: [("ssh_private_key_sealed", .blob([1]))])
+        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+    }
+
+    @Test func fiftyConcurrentClaimsHaveExactlyOneWinner() async throws {
+        let job = try readyJobWithKey()
+        let store = self.store
+        let outcomes = await withTaskGroup(of: Result<JobRecord?, any Error>.self) { group in
+            for index in 0..<50 {
+                group.addTask { Result { try store.markKeyClaimed(id: job.id, actor: UInt32(index)) } }
+            }
+            var outcomes: [Result<JobRecord?, any Error>] = []
+            for await outcome in group { outcomes.append(outcome) }
+            return outcomes
+        }
+        let results = try outcomes.map { try $0.get() }
+        #expect(results.compactMap { $0 }.count == 1)
+        let claims = try store.events(of: job.id).filter { $0.reason == "ssh key claimed; wiped" }
+        #expect(claims.count == 1)
+        let stored = try #require(try store.job(id: job.id))
+        #expect(stored.sealedPrivateKey == nil)
+        #expect(stored.keyClaimedAt != nil)
+    }
+
+    // MARK: Listing and wiping
+
+    @Test func jobsInStatesAndPagesNewestFirst() throws {
+        let first = try insertJob()
+        let second = try insertJob()
+        _ = try store.apply(.cancelledByBuyer, to: first.id, from: .awaitingPayment, actor: 1, reason: "c")
+        #expect(try store.jobs(in: [.awaitingPayment]).map(\.id) == [second.id])
+        #expect(Set(try store.jobs(in: [.awaitingPayment, .cancelled]).map(\.id)) == [first.id, second.id])
+        let page = try store.page(state: nil, limit: 1, after: nil)
+        #expect(page.count == 1)
+        let last = try #require(page.last)
+        let rest = try store.page(state: nil, limit: 10, after: (last.createdAt, last.id))
+        #expect(Set((page + rest).map(\.id)) == [first.id, second.id])
+        #expect(rest.count == 1)
+    }
+
+    @Test func unclaimedKeysAreWipedAfterRetention() throws {
+        let job = try readyJobWithKey()
+        _ = try store.update(id: job.id, inState: .ready, setting: [("ready_at", .integer(1_000))])
+        #expect(try store.wipeUnclaimedKeys(readyBefore: Timestamp(milliseconds: 1_000)) == [])
+        #expect(try store.wipeUnclaimedKeys(readyBefore: Timestamp(milliseconds: 1_001)) == [job.id])
+        let wiped = try #require(try store.job(id: job.id))
+        #expect(wiped.sealedPrivateKey == nil)
+        #expect(wiped.keyWipedAt != nil)
+        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+    }
+}
