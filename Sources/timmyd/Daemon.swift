@@ -57,7 +57,7 @@ final class Daemon: Sendable {
         let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
         let provisioner = Provisioner(
             store: store, provider: provider, vault: vault, keyAlgorithm: configuration.sshKeyAlgorithm,
-            threadPool: threadPool, logger: logger)
+            threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase, logger: logger)
         let watcher = PaymentWatcher(
             store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger)
         let dispatcher = Dispatcher.make(

@@ -49,6 +49,7 @@ struct ConfigurationLoader {
             keyRetentionSeconds: try integer("KEY_RETENTION_DAYS", default: 30, in: 1...3650) * 86_400,
             stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
+            faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
             lnbits: try lnbitsSettings(),
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),
@@ -92,10 +93,11 @@ struct ConfigurationLoader {
         return algorithm
     }
 
-    private func phase(_ name: String) throws -> ProvisionPhase? {
+    private func phase(_ name: String, allowingQueued: Bool = false) throws -> ProvisionPhase? {
         guard let text = string(name) else { return nil }
-        guard let phase = ProvisionPhase(rawValue: text), phase != .queued else {
-            let phases = ProvisionPhase.allCases.dropFirst().map(\.rawValue).joined(separator: ", ")
+        let allowed = allowingQueued ? ProvisionPhase.allCases : Array(ProvisionPhase.allCases.dropFirst())
+        guard let phase = ProvisionPhase(rawValue: text), allowed.contains(phase) else {
+            let phases = allowed.map(\.rawValue).joined(separator: ", ")
             throw ConfigurationError("\(name) must be one of: \(phases)")
         }
         return phase

@@ -53,6 +53,10 @@ struct DaemonConfiguration: Sendable {
     /// Makes the stub provider fail at this phase: for trying the failure path.
     var stubProvisionFailAt: ProvisionPhase?
 
+    /// Fault injection for crash tests: the daemon kills itself (SIGKILL) right after
+    /// a job's provisioning reaches this recorded phase. Never set in production.
+    var faultCrashAfterPhase: ProvisionPhase?
+
     var lnbits: LNbitsSettings?
     var digitalOcean: DigitalOceanSettings?
     var tailscale: TailscaleSettings?

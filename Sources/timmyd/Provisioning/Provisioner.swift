@@ -1,4 +1,7 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOPosix
 import Protocol
 
@@ -13,6 +16,7 @@ actor Provisioner {
     private let provider: NodeProvider
     private let vault: KeyVault
     private let keyAlgorithm: SSHKeyAlgorithm
+    private let crashAfterPhase: ProvisionPhase?
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
@@ -20,8 +24,9 @@ actor Provisioner {
 
     init(
         store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
-        threadPool: NIOThreadPool, logger: Logger
+        threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil, logger: Logger
     ) {
+        self.crashAfterPhase = crashAfterPhase
         self.store = store
         self.provider = provider
         self.vault = vault
@@ -62,6 +67,10 @@ actor Provisioner {
         do {
             while !Task.isCancelled {
                 guard var job = try store.job(id: jobID), job.state == .provisioning else { return }
+                if let crashAfterPhase, job.phase == crashAfterPhase {
+                    logger.critical("fault injection: SIGKILL after phase \(crashAfterPhase.rawValue)")
+                    raise(SIGKILL)
+                }
                 if job.sshPublicKey == nil {
                     job = try await makeKey(for: job) ?? job
                 }

@@ -71,13 +71,11 @@ struct BootstrapService: Sendable {
         guard !first.state.isSettled else { return MethodOutcome(first.json) }
         let store = self.store
         return MethodOutcome(first.json) { sink in
-            // Stop at a settled state, or as soon as the caller goes away, whichever comes first.
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask { await Self.follow(jobID: job.id, from: first, changes: changes, store: store, sink: sink) }
-                group.addTask { await sink.waitUntilClosed() }
-                await group.next()
-                group.cancelAll()
-            }
+            // Stop at a settled state, or as soon as the caller goes away (cancelling
+            // the follower ends its wait on the change stream).
+            let follower = Task { await Self.follow(jobID: job.id, from: first, changes: changes, store: store, sink: sink) }
+            sink.onClose { follower.cancel() }
+            await follower.value
         }
     }
 

@@ -13,8 +13,8 @@ protocol NotificationSink: Sendable {
     /// False once the connection is gone: stop producing.
     func send(method: String, params: JSONValue) async -> Bool
 
-    /// Returns once the connection is gone, so follow-up work can stop waiting.
-    func waitUntilClosed() async
+    /// Runs `action` once the connection is gone (at once if it already is).
+    func onClose(_ action: @escaping @Sendable () -> Void)
 }
 
 /// A method's reply, and optionally work that goes on after it is written

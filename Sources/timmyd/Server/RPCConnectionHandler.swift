@@ -117,7 +117,7 @@ struct ChannelNotificationSink: NotificationSink {
         }
     }
 
-    func waitUntilClosed() async {
-        try? await channel.closeFuture.get()
+    func onClose(_ action: @escaping @Sendable () -> Void) {
+        channel.closeFuture.whenComplete { _ in action() }
     }
 }

@@ -1,31 +1,40 @@
 import Dispatch
-import NIOConcurrencyHelpers
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Waits for SIGTERM or SIGINT, the two ways an operator (or systemd) asks the daemon to stop.
+///
+/// A process-wide handler writes one byte to a pipe (the only async-signal-safe
+/// thing worth doing) and a dispatch read source wakes the waiter. Unlike
+/// signal-mask based schemes this does not depend on which of the daemon's
+/// threads the kernel picks to deliver the signal.
 enum ShutdownSignal {
+    nonisolated(unsafe) private static var wakeDescriptor: Int32 = -1
+
     static func wait() async {
-        let queue = DispatchQueue(label: "timmyd.signals")
-        let resumed = NIOLockedValueBox(false)
-        var sources: [DispatchSourceSignal] = []
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            for number in [SIGTERM, SIGINT] {
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    let first = resumed.withLockedValue { done in
-                        defer { done = true }
-                        return !done
-                    }
-                    if first { continuation.resume() }
-                }
-                source.resume()
-                sources.append(source)
-            }
+        var ends: [Int32] = [-1, -1]
+        guard pipe(&ends) == 0 else { fatalError("cannot create the shutdown pipe") }
+        wakeDescriptor = ends[1]
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in
+            var byte: UInt8 = 1
+            _ = write(ShutdownSignal.wakeDescriptor, &byte, 1)
         }
-        for source in sources { source.cancel() }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(SIGTERM, &action, nil)
+        sigaction(SIGINT, &action, nil)
+
+        let queue = DispatchQueue(label: "timmyd.shutdown")
+        let source = DispatchSource.makeReadSource(fileDescriptor: ends[0], queue: queue)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            source.setEventHandler {
+                source.cancel()
+                continuation.resume()
+            }
+            source.resume()
+        }
     }
 }

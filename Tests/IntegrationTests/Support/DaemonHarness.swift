@@ -59,13 +59,31 @@ final class DaemonHarness {
         throw HarnessError("timmyd did not answer within 20 s: \(log_())")
     }
 
-    /// SIGTERM and wait: the clean way.
+    /// SIGTERM and wait: the clean way. A daemon that does not stop within 10 s is
+    /// a failure (and is then killed, so the suite does not hang).
     func stop() -> Int32 {
         guard let process else { return -1 }
         process.terminate()
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            Issue.record("timmyd did not stop within 10 s of SIGTERM")
+            Foundation.kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
         self.process = nil
         return process.terminationStatus
+    }
+
+    /// Waits for the daemon to exit on its own; returns the signal that ended it
+    /// (0 for a normal exit, -1 if it was still running at the deadline).
+    func waitForExit(timeout: Double) -> Int32 {
+        guard let process else { return -1 }
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        guard !process.isRunning else { return -1 }
+        self.process = nil
+        return process.terminationReason == .uncaughtSignal ? process.terminationStatus : 0
     }
 
     /// SIGKILL: the daemon gets no chance to tidy up.
