@@ -6,6 +6,8 @@ import Testing
 struct ConnectionLimitTests {
     @Test func connectionsOverTheLimitAreToldOverloadedAndClosed() throws {
         let daemon = try DaemonHarness(environment: ["MAX_CONNECTIONS": "2"]).start()
+        // The harness's readiness probe frees its slot asynchronously; let it go first.
+        usleep(300_000)
         let first = try daemon.client()
         let second = try daemon.client()
         _ = try first.call("daemon.info")

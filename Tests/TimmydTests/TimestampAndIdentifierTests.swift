@@ -72,3 +72,15 @@ import Testing
         #expect(!JobIdentifier.isWellFormed(id))
     }
 }
+
+@Suite struct AccessTokenTests {
+    @Test func tokenIsPrefixedAndCarriesThirtyTwoRandomBytes() throws {
+        for _ in 0..<200 {
+            let token = AccessToken.make()
+            #expect(token.hasPrefix("tat_"))
+            let bytes = try #require(Base64.urlDecode(String(token.dropFirst(4))))
+            #expect(bytes.count == 32)
+        }
+        #expect(AccessToken.make() != AccessToken.make())
+    }
+}

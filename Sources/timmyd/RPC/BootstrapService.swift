@@ -35,8 +35,7 @@ struct BootstrapService: Sendable {
             logger.warning("invoice creation failed", metadata: ["error": "\(error)"])
             throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
         }
-        let token = CryptoRandom.bytes(32)
-        let accessToken = Base64.urlEncodeNoPadding(token)
+        let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
         let job = try store.insert(
             NewJob(
@@ -160,6 +159,15 @@ struct BootstrapService: Sendable {
         .application(
             .keyAlreadyClaimed, "The SSH key was already delivered at \(claimedAt.rfc3339) and is no longer held.",
             extra: ["claimedAt": .string(claimedAt.rfc3339)])
+    }
+}
+
+/// A job's access token: `tat_` and 32 random bytes in unpadded base64url. The prefix
+/// makes a leaked token recognisable to secret scanners, and keeps a token that would
+/// start with `-` from reading as an option on a command line.
+enum AccessToken {
+    static func make() -> String {
+        "tat_" + Base64.urlEncodeNoPadding(CryptoRandom.bytes(32))
     }
 }
 

@@ -1,4 +1,0 @@
-import Testing
-@testable import timmyd
-
-@Test func smoke() { #expect(Bool(true)) }
