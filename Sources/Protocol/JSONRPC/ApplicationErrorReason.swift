@@ -10,7 +10,6 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case stubOnly = "stub_only"
     case overloaded
-    case shuttingDown = "shutting_down"
 
     public var code: Int {
         switch self {
@@ -23,7 +22,6 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .upstreamUnavailable: -32007
         case .stubOnly: -32008
         case .overloaded: -32009
-        case .shuttingDown: -32010
         }
     }
 }

@@ -29,6 +29,4 @@ final class JobChangeNotifier: Sendable {
         let matching = subscribers.withLockedValue { $0.values.filter { $0.jobID == jobID } }
         for subscriber in matching { subscriber.continuation.yield() }
     }
-
-    var subscriberCount: Int { subscribers.withLockedValue { $0.count } }
 }
