@@ -70,6 +70,14 @@ import Testing
         }
     }
 
+    @Test func readmeNamesThePinnedVersions() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        #expect(text.contains("### What the buyer's node runs"))
+        for (component, image) in NodeImageVersions.all { #expect(text.contains("`\(image)`"), "\(component): \(image)") }
+    }
+
     @Test func tailscaleKeyAppearsOnlyWhenGiven() throws {
         let without = try UserDataRenderer.render(Self.cases[2])
         #expect(without.contains("\nTS_AUTHKEY=''\n"))
