@@ -109,7 +109,8 @@ enum NodeUserData {
         # 24 random bytes as 48 hex digits.
         random_secret() { od -An -v -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 
-        apt_get() { apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
+        # apt-get, waiting out the locks that first-boot upgrades may hold.
+        apt_get() { retry 10 15 apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
 
         @PRUNE_FUNCTION@
 
@@ -127,6 +128,10 @@ enum NodeUserData {
             exit 1
             ;;
         esac
+        if [ -z "${VERSION_CODENAME:-}" ]; then
+          log "no VERSION_CODENAME in /etc/os-release"
+          exit 1
+        fi
         apt_get update
         apt_get install ca-certificates curl gnupg jq ufw e2fsprogs util-linux
 
@@ -427,6 +432,7 @@ enum NodeUserData {
           jq -n --arg password "$password_b64" --argjson seed "$seed_json" \
             '{wallet_password: $password, cipher_seed_mnemonic: $seed}' \
             | lnd_rest -o /dev/null -X POST --data-binary @- "$LND_REST/v1/initwallet"
+          echo "LND wallet made from the seed just above." >>"$CREDENTIALS_FILE"
           unset seed_reply seed_json password_b64
         fi
         log "waiting for LND's admin macaroon"
