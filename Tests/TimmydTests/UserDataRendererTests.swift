@@ -70,6 +70,17 @@ import Testing
         }
     }
 
+    @Test func everyJobIdentifierGivesAValidResourceName() throws {
+        for _ in 0..<50 {
+            let id = JobIdentifier.make()
+            let name = "timmy-" + id.prefix(8)
+            let script = try UserDataRenderer.render(NodeUserDataInputs(resourceName: name, volumeSizeGB: 100))
+            #expect(script.contains("\nNODE_NAME='\(name)'\n"))
+            #expect(script.contains("\nTS_HOSTNAME='\(name)'\n"))
+            #expect(script.contains("\nVOLUME_NAME='\(name)'\n"))
+        }
+    }
+
     @Test func readmeNamesThePinnedVersions() throws {
         let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("README.md")

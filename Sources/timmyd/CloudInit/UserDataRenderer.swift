@@ -138,3 +138,13 @@ enum UserDataRenderer {
         return count.contains(rest.count) && rest.allSatisfy(body.contains)
     }
 }
+
+extension NodeUserDataInputs {
+    /// A job's inputs: its `timmy-<id8>` name (for the node, its volume and its
+    /// tailnet hostname) and its plan's volume, with the auth key made for it.
+    init(job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = []) {
+        self.init(
+            resourceName: job.resourceName, volumeSizeGB: job.plan.volumeSizeGB, tailscaleAuthKey: tailscaleAuthKey,
+            tailscaleTags: tailscaleTags)
+    }
+}
