@@ -9,7 +9,8 @@ packages=(
     # Headers and pkg-config files for the system libraries Package.swift links.
     libsqlite3-dev libcurl4-openssl-dev libssl-dev libjansson-dev pkg-config
     # ssh-keygen checks a claimed key, socat talks to the socket by hand, the
-    # scripts in contrib/ are linted with ShellCheck, util-linux has setsid and flock.
+    # scripts in contrib/ and the node's rendered user_data are linted with ShellCheck
+    # (the tests run it), util-linux has setsid and flock.
     openssh-client socat shellcheck util-linux
 )
 

@@ -14,7 +14,7 @@ struct TimmyCtl: ParsableCommand {
         version: TimmyVersion.string,
         subcommands: [
             Info.self, New.self, Status.self, Watch.self, ClaimKey.self, Cancel.self,
-            Jobs.self, Job.self, Stats.self, SimulatePayment.self, Call.self,
+            Jobs.self, Job.self, Stats.self, SimulatePayment.self, RenderUserData.self, Call.self,
         ])
 }
 

@@ -33,10 +33,13 @@ struct PeerRoleTests {
         #expect(caller?["uid"] == .int(Int64(Self.nobody)))
         #expect(caller?["role"] == "client")
 
-        for arguments in [["jobs"], ["stats"], ["call", "admin.jobs.list"], ["simulate-payment", "00000000-0000-4000-8000-000000000000"]] {
+        for arguments in [["jobs"], ["stats"], ["call", "admin.jobs.list"], ["simulate-payment", "00000000-0000-4000-8000-000000000000"],
+            ["render-user-data", "--volume-gb", "100", "--tailscale"], ["call", "admin.userData.render"],
+        ] {
             let refused = try ctlAsNobody(daemon, arguments)
             #expect(refused.status == 1, "\(arguments)")
             #expect(refused.stderr.contains("[forbidden]"), "\(arguments): \(refused.stderr)")
+            #expect(refused.stdout.isEmpty, "\(arguments)")
         }
 
         // A client may still buy, and its token file is its own.

@@ -11,6 +11,7 @@ public enum MethodName: String, Sendable, CaseIterable {
     case jobsGet = "admin.jobs.get"
     case stats = "admin.stats"
     case simulatePayment = "admin.payments.simulate"
+    case userDataRender = "admin.userData.render"
 
     /// The notification `bootstrap.watch` sends after each change.
     public static let changedNotification = "bootstrap.changed"

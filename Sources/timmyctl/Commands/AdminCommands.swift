@@ -119,3 +119,30 @@ struct Call: ParsableCommand {
         Output.json(try GlobalOptions.call(client, method, value))
     }
 }
+
+struct RenderUserData: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "render-user-data",
+        abstract: "Print the cloud-init script a buyer's node runs, for review (admin).",
+        discussion: """
+            The script is rendered by timmyd from the same template as a real job's, with \
+            timmy-00000000 for the job's name and a placeholder for the one-off Tailscale key.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(name: .customLong("volume-gb"), help: "Block volume size in GB, 0 for none (default: the daemon's plan).")
+    var volumeGb: Int64?
+
+    @Flag(help: "Include the Tailscale join (with a placeholder key).")
+    var tailscale = false
+
+    func run() throws {
+        let client = try options.connect()
+        let params = UserDataRenderParams(volumeGb: volumeGb, tailscale: tailscale)
+        let reply = try options.call(client, .userDataRender, params.json)
+        if options.json { return Output.json(reply) }
+        let script = reply["userData"]?.stringValue ?? ""
+        Output.raw(script)
+    }
+}

@@ -9,6 +9,11 @@ enum Output {
         write(1, text + "\n")
     }
 
+    /// Text exactly as given (no newline added), e.g. a script to save with `>`.
+    static func raw(_ text: String) {
+        write(1, text)
+    }
+
     static func error(_ text: String) {
         write(2, "timmyctl: " + text + "\n")
     }

@@ -10,6 +10,7 @@ extension Dispatcher {
             store: store, payments: payments, watcher: watcher, vault: vault, configuration: configuration,
             logger: logger)
         let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
+        let userData = UserDataService(configuration: configuration)
         let info = DaemonInfoService(configuration: configuration, payments: payments, provider: provider, watcher: watcher)
         return Dispatcher(
             handlers: [
@@ -17,7 +18,7 @@ extension Dispatcher {
                 .create: bootstrap.create, .status: bootstrap.status, .watch: bootstrap.watch,
                 .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel,
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
-                .simulatePayment: admin.simulatePayment,
+                .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
             ], logger: logger)
     }
 }

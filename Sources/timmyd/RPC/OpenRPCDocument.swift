@@ -38,6 +38,11 @@ enum OpenRPCDocument {
         case .stats: Entry(summary: "Counts by state, sats taken, provisioning times.", params: [], result: "stats")
         case .simulatePayment:
             Entry(summary: "Stub payments only: pay a job's invoice.", params: [("jobId", "string", true)], result: "JobStatus")
+        case .userDataRender:
+            Entry(
+                summary: "The cloud-init script a node would get, with placeholders for the job's name and Tailscale key.",
+                params: [("volumeGb", "integer", false), ("tailscale", "boolean", false)],
+                result: "{userData, bytes, sha256}")
         }
     }
 
