@@ -18,8 +18,8 @@ final class DaemonHarness {
 
     init(environment: [String: String] = [:]) throws {
         var template = Array((NSTemporaryDirectory() + "/timmyd-test-XXXXXX").utf8CString)
-        guard mkdtemp(&template) != nil else { throw HarnessError("mkdtemp failed") }
-        folder = String(cString: template)
+        guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
+        folder = String(cString: made)
         // Reachable by a second uid, so tests can connect as `nobody`; the state folder stays 0700.
         chmod(folder, 0o755)
         socketPath = folder + "/timmyd.sock"
