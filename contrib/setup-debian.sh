@@ -11,6 +11,10 @@ packages=(
     # ssh-keygen checks a claimed key, socat talks to the socket by hand, the
     # scripts in contrib/ are linted with ShellCheck, util-linux has setsid and flock.
     openssh-client socat shellcheck util-linux
+    # The tests' fake servers are Python; the integration tests start a real LNbits
+    # with ../shared/lnbits/lnbits-up.sh, which needs curl and makes a venv (python3-venv)
+    # that it fills from PyPI on first use (~30 s, then cached under ~/.cache/timmy-lnbits).
+    python3 python3-venv curl
 )
 
 if [[ $(id -u) -eq 0 ]]; then

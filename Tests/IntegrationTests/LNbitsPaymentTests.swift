@@ -26,6 +26,8 @@ struct LNbitsPaymentTests {
         let job = try daemon.create(["label": "lnbits"])
         #expect(job.invoice.paymentRequest.hasPrefix("lnbc"))
         #expect(job.invoice.amountSats == 2100)
+        let simulated = try daemon.callError("admin.payments.simulate", ["jobId": .string(job.jobId)])
+        #expect(simulated.reason == "stub_only")
         let watcher = try daemon.client()
         let first = try JobStatus(json: try watcher.call("bootstrap.watch", daemon.credentials(job)))
         #expect(first.state == .awaitingPayment)

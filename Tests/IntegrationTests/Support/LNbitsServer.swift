@@ -71,15 +71,14 @@ final class LNbitsServer {
         try Self.spawnAndWait(Self.payScript, [bolt11], environment: Self.passThrough.merging(["LNBITS_ENV_FILE": envFile]) { _, new in new })
     }
 
-    /// Where `lnbits-up.sh` keeps its venv, so a reused cache is found (and a fresh machine installs once).
-    private static let passThrough: [String: String] = {
-        let environment = ProcessInfo.processInfo.environment
-        var values = ["HOME": environment["HOME"] ?? NSHomeDirectory()]
-        for name in ["LNBITS_VENV", "XDG_CACHE_HOME", "LNBITS_PYTHON", "PIP_INDEX_URL", "HTTPS_PROXY", "https_proxy"] {
-            if let value = environment[name] { values[name] = value }
-        }
-        return values
-    }()
+    /// The test process's whole environment: `lnbits-up.sh` finds its cached venv
+    /// through HOME (or LNBITS_VENV, XDG_CACHE_HOME), and pip its index, proxy and
+    /// certificates through theirs. The server itself starts from `env -i`. A
+    /// developer's own LNBITS_URL or keys are left out: they would win over this server's.
+    private static let passThrough: [String: String] = ProcessInfo.processInfo.environment.filter { name, _ in
+        let keep: Set = ["LNBITS_VENV", "LNBITS_PYTHON", "LNBITS_VERSION", "LNBITS_START_TIMEOUT"]
+        return keep.contains(name) || !(name.hasPrefix("LNBITS_") || name.hasPrefix("PAYER_"))
+    }
 
     private static var installed: Bool {
         let environment = ProcessInfo.processInfo.environment
