@@ -90,10 +90,12 @@ struct LNbitsPaymentTests {
         daemon.environment["LNBITS_API_KEY"] = lnbits.invoiceKey
         try daemon.start()
         let job = try daemon.create()
+        // Watch before paying, so no change can come before the watch.
+        let watcher = try daemon.client()
+        let first = try JobStatus(json: try watcher.call("bootstrap.watch", daemon.credentials(job)))
+        #expect(first.state == .awaitingPayment)
         let paid = try lnbits.pay(job.invoice.paymentRequest)
         #expect(paid.status == 0, "\(paid.stderr)")
-        let watcher = try daemon.client()
-        _ = try watcher.call("bootstrap.watch", daemon.credentials(job))
         var last: JobStatus?
         while let notification = try watcher.nextNotification() {
             last = try JobStatus(json: try #require(notification.params))
