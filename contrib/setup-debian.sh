@@ -12,6 +12,10 @@ packages=(
     # scripts in contrib/ and the node's rendered user_data are linted with ShellCheck
     # (the tests run it), util-linux has setsid and flock.
     openssh-client socat shellcheck util-linux
+    # The tests' fake servers are Python; the integration tests start a real LNbits
+    # with ../shared/lnbits/lnbits-up.sh, which needs curl and makes a venv (python3-venv)
+    # that it fills from PyPI on first use (~30 s, then cached under ~/.cache/timmy-lnbits).
+    python3 python3-venv curl
 )
 
 if [[ $(id -u) -eq 0 ]]; then

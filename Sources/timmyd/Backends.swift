@@ -1,12 +1,24 @@
+import Logging
 import Protocol
 
 /// Chooses the real or the stub backends from the configuration.
 enum Backends {
-    static func payments(_ configuration: DaemonConfiguration, database: SQLiteDatabase) throws -> PaymentBackend {
-        guard configuration.lnbits == nil else {
-            throw ConfigurationError("LNBITS_URL is set, but this build of timmyd has no LNbits backend yet")
+    /// LNbits when `LNBITS_URL` is set (its key checked now: a rejected key is a
+    /// configuration error), the stub otherwise.
+    static func payments(
+        _ configuration: DaemonConfiguration, database: SQLiteDatabase, http: HTTPClient, logger: Logger
+    ) async throws -> PaymentBackend {
+        guard let settings = configuration.lnbits else { return StubPaymentBackend(database: database) }
+        let client = LNbitsClient(baseURL: settings.url, apiKey: settings.invoiceKey, http: http)
+        let (backend, wallet, trouble) = try await LNbitsPaymentBackend.connect(client)
+        if let wallet {
+            logger.info("LNbits wallet ready", metadata: ["url": "\(settings.url)", "wallet": "\(wallet.name)"])
+        } else {
+            logger.warning(
+                "LNbits is unavailable at start-up; invoices will fail until it answers",
+                metadata: ["url": "\(settings.url)", "error": "\(trouble.map { "\($0)" } ?? "?")"])
         }
-        return StubPaymentBackend(database: database)
+        return backend
     }
 
     static func provider(_ configuration: DaemonConfiguration) throws -> NodeProvider {

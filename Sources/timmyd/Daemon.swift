@@ -39,7 +39,17 @@ final class Daemon: Sendable {
         try Migrator.migrate(database, Schema.migrations)
         let store = JobStore(database: database, changes: JobChangeNotifier())
 
-        let payments = try Backends.payments(configuration, database: database)
+        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        threadPool.start()
+        HTTPClient.initializeLibrary()
+        let payments: PaymentBackend
+        do {
+            payments = try await Backends.payments(
+                configuration, database: database, http: HTTPClient(threadPool: threadPool), logger: logger)
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
         let provider = try Backends.provider(configuration)
         if configuration.requireReal && (payments.mode == .stub || provider.mode == .stub) {
             throw ConfigurationError(
@@ -51,8 +61,6 @@ final class Daemon: Sendable {
             logger.warning("STUB \(name): \(summary)")
         }
 
-        let threadPool = NIOThreadPool(numberOfThreads: 2)
-        threadPool.start()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
         let provisioner = Provisioner(

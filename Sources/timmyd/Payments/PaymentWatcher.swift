@@ -30,6 +30,13 @@ final class PaymentWatcher: Sendable {
 
     var backendHealth: BackendHealth { health.withLockedValue { $0 } }
 
+    /// Records how a call made outside the watcher's rounds (an invoice for a new job) went.
+    func recordBackendCall(error: Error?) {
+        health.withLockedValue { health in
+            if let error { health.recordFailure("\(error)") } else { health.recordSuccess() }
+        }
+    }
+
     /// Runs rounds until the task is cancelled.
     func run() async {
         var failures = 0

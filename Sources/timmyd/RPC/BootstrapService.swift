@@ -31,7 +31,9 @@ struct BootstrapService: Sendable {
             invoice = try await payments.createInvoice(
                 amountSats: configuration.priceSats, memo: "timmyd node \(jobID)",
                 expirySeconds: configuration.invoiceExpirySeconds)
+            watcher.recordBackendCall(error: nil)
         } catch {
+            watcher.recordBackendCall(error: error)
             logger.warning("invoice creation failed", metadata: ["error": "\(error)"])
             throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
         }
