@@ -43,7 +43,6 @@ import Testing
         let output = Pipe()
         server.standardOutput = output
         server.standardInput = serverInput
-        server.standardError = FileHandle.nullDevice
         try server.run()
         let port = String(decoding: output.fileHandleForReading.availableData, as: UTF8.self)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -40,14 +40,14 @@ final class DaemonHarness {
     @discardableResult
     func start(extraArguments: [String] = []) throws -> DaemonHarness {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: Binaries.timmyd)
-        process.arguments = ["--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
-        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        log.seekToEndOfFile()
-        process.standardOutput = log
-        process.standardError = log
+        // The shell appends the daemon's output to the log and then becomes the daemon
+        // (same pid). Handing Process a FileHandle instead risks a double close of a
+        // descriptor number another test thread has already reused.
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments =
+            ["-c", "exec \"$0\" \"$@\" >>\"$TIMMY_TEST_LOG\" 2>&1", Binaries.timmyd, "--socket", socketPath,
+             "--state-dir", stateDirectory] + extraArguments
+        process.environment = ["PATH": "/usr/bin:/bin", "TIMMY_TEST_LOG": logPath].merging(environment) { _, new in new }
         try process.run()
         self.process = process
         let deadline = Date().addingTimeInterval(20)
