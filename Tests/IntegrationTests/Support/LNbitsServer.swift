@@ -38,7 +38,10 @@ final class LNbitsServer {
     /// (Re)starts a fresh server with the same folder and port.
     func start() throws {
         guard FileManager.default.isExecutableFile(atPath: Self.upScript) else {
-            throw HarnessError("\(Self.upScript) is missing: the shared lnbits scripts must sit beside the repository")
+            let why = "\(Self.upScript) is missing: the shared lnbits scripts must sit beside the repository"
+            // CI always has them, so there their absence is a failure; elsewhere the tests skip and say why.
+            if ProcessInfo.processInfo.environment["CI"] == "true" { throw HarnessError(why) }
+            throw LNbitsUnavailable(description: why)
         }
         let result = try Self.spawnAndWait(
             Self.upScript, [directory, String(port)],
