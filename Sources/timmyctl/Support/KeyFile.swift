@@ -18,12 +18,8 @@ final class KeyFile {
     }
 
     func write(_ text: String) throws {
-        let bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            guard written > 0 else { throw LocalFileError("cannot write \(path): \(String(cString: strerror(errno)))") }
-            offset += written
+        guard writeAll(descriptor, text) else {
+            throw LocalFileError("cannot write \(path): \(String(cString: strerror(errno)))")
         }
         guard fsync(descriptor) == 0 else { throw LocalFileError("cannot sync \(path)") }
         close(descriptor)

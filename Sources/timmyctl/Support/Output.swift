@@ -23,13 +23,8 @@ enum Output {
     }
 
     private static func write(_ descriptor: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeMutableBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if written <= 0 { return }
-            offset += written
-        }
+        // A closed terminal or pipe is nothing to report to.
+        _ = writeAll(descriptor, text)
     }
 
     /// A job's status as a few readable lines.

@@ -28,11 +28,10 @@ struct TokenStore {
         let temporary = path + ".tmp.\(getpid())"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard descriptor >= 0 else { throw LocalFileError("cannot write \(temporary): \(String(cString: strerror(errno)))") }
-        let bytes = Array(text.utf8)
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        let written = writeAll(descriptor, text)
         let synced = fsync(descriptor)
         close(descriptor)
-        guard written == bytes.count, synced == 0, rename(temporary, path) == 0 else {
+        guard written, synced == 0, rename(temporary, path) == 0 else {
             unlink(temporary)
             throw LocalFileError("cannot save the access token in \(path): \(String(cString: strerror(errno)))")
         }
