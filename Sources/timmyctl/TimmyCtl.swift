@@ -13,7 +13,7 @@ struct TimmyCtl: ParsableCommand {
             """,
         version: TimmyVersion.string,
         subcommands: [
-            Info.self, New.self, Status.self, Watch.self, ClaimKey.self, Cancel.self,
+            Info.self, New.self, Status.self, Watch.self, ClaimKey.self, Cancel.self, Refund.self,
             Jobs.self, Job.self, Stats.self, SimulatePayment.self, RenderUserData.self, Call.self,
         ])
 }

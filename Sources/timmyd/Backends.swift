@@ -21,6 +21,24 @@ enum Backends {
         return backend
     }
 
+    /// Refunds pay from the wallet, which takes its admin key; without one they are
+    /// off, and the buyer is told why. Stub payments refund to stub invoices.
+    static func refunds(
+        _ configuration: DaemonConfiguration, database: SQLiteDatabase, http: HTTPClient, logger: Logger
+    ) async throws -> RefundAvailability {
+        guard let settings = configuration.lnbits else { return .available(StubRefundPayer(database: database)) }
+        guard let adminKey = settings.adminKey else {
+            logger.warning("refunds are disabled: LNBITS_ADMIN_KEY is not set")
+            return .disabled(reason: "the operator has not given timmyd a key that can pay (LNBITS_ADMIN_KEY)")
+        }
+        let client = LNbitsClient(baseURL: settings.url, apiKey: adminKey, http: http)
+        let (payer, trouble) = try await LNbitsRefundPayer.connect(client)
+        if let trouble {
+            logger.warning("LNbits did not answer the admin key check; refunds will be tried anyway", metadata: ["error": "\(trouble)"])
+        }
+        return .available(payer)
+    }
+
     static func provider(_ configuration: DaemonConfiguration) throws -> NodeProvider {
         guard configuration.digitalOcean == nil else {
             throw ConfigurationError("DO_API_TOKEN is set, but this build of timmyd has no DigitalOcean provider yet")

@@ -43,9 +43,11 @@ final class Daemon: Sendable {
         threadPool.start()
         HTTPClient.initializeLibrary()
         let payments: PaymentBackend
+        let refunds: RefundAvailability
         do {
-            payments = try await Backends.payments(
-                configuration, database: database, http: HTTPClient(threadPool: threadPool), logger: logger)
+            let http = HTTPClient(threadPool: threadPool)
+            payments = try await Backends.payments(configuration, database: database, http: http, logger: logger)
+            refunds = try await Backends.refunds(configuration, database: database, http: http, logger: logger)
         } catch {
             try? await threadPool.shutdownGracefully()
             throw error
@@ -66,20 +68,25 @@ final class Daemon: Sendable {
         let provisioner = Provisioner(
             store: store, provider: provider, vault: vault, keyAlgorithm: configuration.sshKeyAlgorithm,
             threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase, logger: logger)
+        let refunder = Refunder(
+            store: store, availability: refunds, crashAfterSend: configuration.faultCrashAfterRefundSent, logger: logger)
         let watcher = PaymentWatcher(
             store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger)
         let dispatcher = Dispatcher.make(
-            store: store, payments: payments, provider: provider, watcher: watcher, vault: vault,
+            store: store, payments: payments, provider: provider, watcher: watcher, refunder: refunder, vault: vault,
             configuration: configuration, logger: logger)
         let server = SocketServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
 
-        // Resume interrupted work before taking new requests.
+        // Resume interrupted work before taking new requests; an interrupted refund is
+        // asked about before anything else can touch its job.
+        await refunder.resumeInterruptedRefunds()
         try await provisioner.resumeInterruptedJobs()
         try await server.start()
         let retention = configuration.keyRetentionSeconds
         let watcherTask = Task {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await watcher.run() }
+                tasks.addTask { await refunder.run(interval: .seconds(5)) }
                 tasks.addTask { await KeyRetention.run(store: store, retentionSeconds: retention, logger: logger) }
             }
         }

@@ -8,6 +8,7 @@ private let expectedMoves: [JobEvent: [JobState: JobState]] = [
     .paymentConfirmed: [.awaitingPayment: .provisioning, .expired: .provisioning, .cancelled: .provisioning],
     .invoiceExpired: [.awaitingPayment: .expired],
     .cancelledByBuyer: [.awaitingPayment: .cancelled],
+    .latePaymentRefundable: [.expired: .failed, .cancelled: .failed],
     .provisioningSucceeded: [.provisioning: .ready],
     .provisioningFailed: [.provisioning: .failed],
     .retryRequested: [.failed: .provisioning],
@@ -20,7 +21,7 @@ private let expectedMoves: [JobEvent: [JobState: JobState]] = [
 /// Events the daemon raises by itself (watcher, provisioner, refund payer); the
 /// rest need a person: the buyer or the operator.
 private let automaticEvents: Set<JobEvent> = [
-    .paymentConfirmed, .invoiceExpired, .provisioningSucceeded, .provisioningFailed, .refundSettled, .refundFailed,
+    .paymentConfirmed, .latePaymentRefundable, .invoiceExpired, .provisioningSucceeded, .provisioningFailed, .refundSettled, .refundFailed,
 ]
 
 private struct Pair: Sendable, CustomTestStringConvertible {
@@ -72,7 +73,8 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
     }
 
     /// Settled states (where `bootstrap.watch` stops) have no automatic way out,
-    /// except a late payment reviving an expired or cancelled job, which is documented.
+    /// except a late payment reviving an expired or cancelled job (provisioned, or held
+    /// for a refund under `LATE_PAYMENT_POLICY=refund`), which is documented.
     @Test func settledStatesHaveNoAutomaticExitsButTheDocumentedLatePayment() {
         var automaticExits: [JobState: Set<JobEvent>] = [:]
         for pair in allPairs where pair.state.isSettled && automaticEvents.contains(pair.event) {
@@ -80,7 +82,8 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
                 automaticExits[pair.state, default: []].insert(pair.event)
             }
         }
-        #expect(automaticExits == [.expired: [.paymentConfirmed], .cancelled: [.paymentConfirmed]])
+        let latePayment: Set<JobEvent> = [.paymentConfirmed, .latePaymentRefundable]
+        #expect(automaticExits == [.expired: latePayment, .cancelled: latePayment])
     }
 
     @Test(arguments: JobState.allCases.filter { !$0.isSettled })

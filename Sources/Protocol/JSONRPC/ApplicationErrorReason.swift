@@ -10,6 +10,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case stubOnly = "stub_only"
     case overloaded
+    case refundsDisabled = "refunds_disabled"
+    case refundFailed = "refund_failed"
 
     public var code: Int {
         switch self {
@@ -22,6 +24,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .upstreamUnavailable: -32007
         case .stubOnly: -32008
         case .overloaded: -32009
+        case .refundsDisabled: -32010
+        case .refundFailed: -32011
         }
     }
 }

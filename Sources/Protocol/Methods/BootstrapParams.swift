@@ -40,6 +40,69 @@ public struct JobCredentials: Sendable, Equatable, JSONConvertible {
     public var json: JSONValue { ["jobId": .string(jobId), "accessToken": .string(accessToken)] }
 }
 
+/// `bootstrap.refund` params: the job's credentials and the invoice to pay the refund to.
+public struct RefundParams: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+    public var accessToken: String
+    public var bolt11: String
+
+    public init(jobId: String, accessToken: String, bolt11: String) {
+        self.jobId = jobId
+        self.accessToken = accessToken
+        self.bolt11 = bolt11
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["jobId", "accessToken", "bolt11"])
+        jobId = try fields.string("jobId")
+        accessToken = try fields.string("accessToken")
+        bolt11 = try RefundInvoiceText.validated(try fields.string("bolt11"))
+    }
+
+    public var credentials: JobCredentials { JobCredentials(jobId: jobId, accessToken: accessToken) }
+
+    public var json: JSONValue {
+        ["jobId": .string(jobId), "accessToken": .string(accessToken), "bolt11": .string(bolt11)]
+    }
+}
+
+/// `admin.jobs.refund` params: any job, no token.
+public struct AdminRefundParams: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+    public var bolt11: String
+
+    public init(jobId: String, bolt11: String) {
+        self.jobId = jobId
+        self.bolt11 = bolt11
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["jobId", "bolt11"])
+        jobId = try fields.string("jobId")
+        bolt11 = try RefundInvoiceText.validated(try fields.string("bolt11"))
+    }
+
+    public var json: JSONValue { ["jobId": .string(jobId), "bolt11": .string(bolt11)] }
+}
+
+/// The shape check every refund invoice passes before anything is asked upstream.
+enum RefundInvoiceText {
+    /// Bolt11 is bech32: letters and digits only; a `lightning:` URI prefix is dropped.
+    static func validated(_ text: String) throws(JSONRPCError) -> String {
+        // Pasted invoices often carry a trailing newline or spaces.
+        var invoice = Substring(text)
+        while invoice.first?.isWhitespace == true { invoice.removeFirst() }
+        while invoice.last?.isWhitespace == true { invoice.removeLast() }
+        if invoice.lowercased().hasPrefix("lightning:") { invoice = invoice.dropFirst("lightning:".count) }
+        guard (1...4096).contains(invoice.utf8.count),
+            invoice.utf8.allSatisfy({ (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0) })
+        else {
+            throw .invalidParams("bolt11 must be a Lightning invoice (letters and digits, at most 4096)", field: "bolt11")
+        }
+        return String(invoice)
+    }
+}
+
 /// A job named by id alone, for admin methods.
 public struct JobReference: Sendable, Equatable, JSONConvertible {
     public var jobId: String

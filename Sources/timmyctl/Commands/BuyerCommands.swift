@@ -215,6 +215,42 @@ struct Cancel: ParsableCommand {
     }
 }
 
+struct Refund: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Ask for a paid job that failed to be refunded to a Lightning invoice.",
+        discussion: """
+            The invoice must be for at most the amount paid. Without a stored or given token,
+            an admin refunds any job (admin.jobs.refund). With stub payments, a refund
+            invoice is any text `lnstubrefund<sats>sat…`, e.g. lnstubrefund1000sat1demo.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The job id printed by `timmyctl new`.")
+    var job: String
+
+    @Argument(help: "Your Lightning invoice (bolt11) for the refund.")
+    var bolt11: String
+
+    @Option(help: "The job's access token (default: the one `timmyctl new` saved).")
+    var token: String?
+
+    @Flag(help: "Refund as the operator, without the job's token.")
+    var admin = false
+
+    func run() throws {
+        let client = try options.connect()
+        let storedToken = admin ? nil : (token ?? TokenStore.forCurrentUser().token(for: job))
+        let reply: JSONValue
+        if let storedToken {
+            reply = try options.call(client, .refund, RefundParams(jobId: job, accessToken: storedToken, bolt11: bolt11).json)
+        } else {
+            reply = try options.call(client, .jobsRefund, AdminRefundParams(jobId: job, bolt11: bolt11).json)
+        }
+        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+    }
+}
+
 enum LocalFiles {
     static func read(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }

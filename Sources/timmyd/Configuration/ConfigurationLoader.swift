@@ -44,12 +44,14 @@ struct ConfigurationLoader {
             priceSats: try integer("BOOTSTRAP_FEE_SATS", default: 50_000, in: 1...2_100_000_000_000_000),
             invoiceExpirySeconds: try integer("INVOICE_EXPIRY_SECONDS", default: 3600, in: 1...604_800),
             latePaymentGraceSeconds: try integer("LATE_PAYMENT_GRACE_SECONDS", default: 86_400, in: 0...2_592_000),
+            latePaymentPolicy: try latePaymentPolicy(),
             paymentPollIntervalMilliseconds: try integer("PAYMENT_POLL_INTERVAL_MS", default: 1000, in: 10...600_000),
             sshKeyAlgorithm: try keyAlgorithm(),
             keyRetentionSeconds: try integer("KEY_RETENTION_DAYS", default: 30, in: 1...3650) * 86_400,
             stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
+            faultCrashAfterRefundSent: boolean("TIMMY_FAULT_CRASH_AFTER_REFUND_SENT"),
             lnbits: try lnbitsSettings(),
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),
@@ -67,6 +69,15 @@ struct ConfigurationLoader {
 
     private func boolean(_ name: String) -> Bool {
         ["1", "true", "yes", "on"].contains(string(name)?.lowercased() ?? "")
+    }
+
+    private func latePaymentPolicy() throws -> LatePaymentPolicy {
+        guard let text = string("LATE_PAYMENT_POLICY") else { return .provision }
+        guard let policy = LatePaymentPolicy(rawValue: text) else {
+            let known = LatePaymentPolicy.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ConfigurationError("LATE_PAYMENT_POLICY must be \(known)")
+        }
+        return policy
     }
 
     private func integer(_ name: String, default fallback: Int64, in range: ClosedRange<Int64>) throws -> Int64 {

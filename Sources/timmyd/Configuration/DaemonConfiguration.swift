@@ -27,6 +27,14 @@ struct TailscaleSettings: Sendable {
     var tailnet: String
 }
 
+/// What a payment that arrives after its job expired or was cancelled does.
+enum LatePaymentPolicy: String, Sendable, CaseIterable {
+    /// Build the node anyway: the buyer paid.
+    case provision
+    /// Build nothing; the job becomes `failed` and the buyer may ask for a refund.
+    case refund
+}
+
 /// Everything timmyd reads at start-up. See `etc/timmyd.env` for each variable.
 struct DaemonConfiguration: Sendable {
     var socketPath: String
@@ -44,6 +52,7 @@ struct DaemonConfiguration: Sendable {
     var priceSats: Int64
     var invoiceExpirySeconds: Int64
     var latePaymentGraceSeconds: Int64
+    var latePaymentPolicy: LatePaymentPolicy
     var paymentPollIntervalMilliseconds: Int64
     var sshKeyAlgorithm: SSHKeyAlgorithm
     /// An unclaimed private key is wiped this long after the node became ready.
@@ -56,6 +65,8 @@ struct DaemonConfiguration: Sendable {
     /// Fault injection for crash tests: the daemon kills itself (SIGKILL) right after
     /// a job's provisioning reaches this recorded phase. Never set in production.
     var faultCrashAfterPhase: ProvisionPhase?
+    /// Fault injection: SIGKILL right after a refund payment call returns, before its outcome is recorded.
+    var faultCrashAfterRefundSent = false
 
     var lnbits: LNbitsSettings?
     var digitalOcean: DigitalOceanSettings?

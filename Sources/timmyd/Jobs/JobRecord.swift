@@ -32,6 +32,11 @@ struct JobRecord: Sendable {
     var lnbitsURL: String?
     var publicError: String?
     var errorDetail: String?
+    /// The invoice a refund pays, fixed before the first attempt (see `Refunder`).
+    var refundBolt11: String?
+    var refundPaymentHash: String?
+    var refundAmountSats: Int64?
+    var refundedAt: Timestamp?
     var provisioningStartedAt: Timestamp?
     var readyAt: Timestamp?
     var createdAt: Timestamp
@@ -78,6 +83,10 @@ extension JobRecord {
         lnbitsURL = row.string("lnbits_url")
         publicError = row.string("error_public")
         errorDetail = row.string("error_detail")
+        refundBolt11 = row.string("refund_bolt11")
+        refundPaymentHash = row.string("refund_payment_hash")
+        refundAmountSats = row.int("refund_amount_sats")
+        refundedAt = row.int("refunded_at").map(Timestamp.init(milliseconds:))
         provisioningStartedAt = row.int("provisioning_started_at").map(Timestamp.init(milliseconds:))
         readyAt = row.int("ready_at").map(Timestamp.init(milliseconds:))
         createdAt = Timestamp(milliseconds: try required(row.int("created_at"), "created_at"))

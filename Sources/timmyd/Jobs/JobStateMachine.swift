@@ -8,6 +8,8 @@ enum JobEvent: String, Sendable, CaseIterable {
     /// The invoice ran out unpaid (the payment backend said so, after the deadline).
     case invoiceExpired
     case cancelledByBuyer
+    /// A payment after expiry or cancel, held for a refund (`LATE_PAYMENT_POLICY=refund`).
+    case latePaymentRefundable
     case provisioningSucceeded
     case provisioningFailed
     case retryRequested
@@ -31,6 +33,8 @@ enum JobStateMachine {
         // A payment that lands at or after the deadline is never lost.
         case (.paymentConfirmed, .expired): .provisioning
         case (.paymentConfirmed, .cancelled): .provisioning
+        case (.latePaymentRefundable, .expired): .failed
+        case (.latePaymentRefundable, .cancelled): .failed
         case (.invoiceExpired, .awaitingPayment): .expired
         case (.cancelledByBuyer, .awaitingPayment): .cancelled
         case (.provisioningSucceeded, .provisioning): .ready

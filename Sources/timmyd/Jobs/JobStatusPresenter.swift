@@ -36,15 +36,18 @@ enum JobStatusPresenter {
             return job.keyClaimedAt == nil || job.buyerSuppliedKey
                 ? "Your node is ready." : "Your node is ready. Its SSH key has been delivered."
         case .failed:
-            return "Building the node failed: \(job.publicError ?? "unknown error"). You can ask for a refund."
+            var reason = job.publicError ?? "unknown error"
+            if reason.hasSuffix(".") { reason.removeLast() }
+            return "Building the node failed: \(reason). You can ask for a refund."
         case .expired:
             return "The invoice expired unpaid. Nothing was charged; start a new purchase."
         case .cancelled:
             return "Cancelled before payment. Nothing was charged."
         case .refunding:
-            return "Your refund is being paid."
+            return "Your refund of \(job.refundAmountSats ?? 0) sats is being paid."
         case .refunded:
-            return "Your payment was refunded."
+            return "\(job.refundAmountSats ?? 0) sats were refunded"
+                + (job.refundedAt.map { " at \($0.rfc3339)." } ?? ".")
         case .destroyed:
             return "The operator has taken this node down."
         }

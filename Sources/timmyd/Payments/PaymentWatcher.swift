@@ -16,6 +16,11 @@ final class PaymentWatcher: Sendable {
     /// Refusals already written to the job's history, so a bad report is recorded once, not every round.
     private let reportedRefusals = NIOLockedValueBox<Set<String>>([])
     private let health = NIOLockedValueBox<BackendHealth>(BackendHealth())
+    private let rounds = NIOLockedValueBox<Int>(0)
+    /// Jobs past their deadline (in the late-payment grace period) are asked about
+    /// once every this many rounds: a payment after expiry is rare, and each open
+    /// hash makes the listing call longer.
+    static let lateInvoiceRoundStride = 10
 
     init(
         store: JobStore, backend: PaymentBackend, provisioner: Provisioner, configuration: DaemonConfiguration,
@@ -48,18 +53,28 @@ final class PaymentWatcher: Sendable {
                 failures += 1
                 logger.warning("payment check failed; retrying with backoff", metadata: ["error": "\(error)"])
             }
-            // Back off on upstream trouble: double the wait per failure, up to 32 rounds.
+            // Back off on upstream trouble: double the wait per failure, up to 32 rounds,
+            // and never sooner than a rate limit's Retry-After.
             let factor = Int64(1) << Int64(min(failures, 5))
-            try? await Task.sleep(for: .milliseconds(configuration.paymentPollIntervalMilliseconds * factor))
+            var wait = configuration.paymentPollIntervalMilliseconds * factor
+            if failures > 0, let retryAfter = lastRetryAfterSeconds() { wait = max(wait, retryAfter * 1000) }
+            try? await Task.sleep(for: .milliseconds(wait))
         }
     }
 
-    /// One round over every invoice that may still be paid.
+    /// One round over every invoice that may still be paid: open ones every round,
+    /// those in the late-payment grace period every `lateInvoiceRoundStride` rounds.
     func checkOpenInvoices() async throws {
         let now = Timestamp.now()
         let graceMilliseconds = configuration.latePaymentGraceSeconds * 1000
+        let round = rounds.withLockedValue { round in
+            defer { round += 1 }
+            return round
+        }
+        let includeLate = round % Self.lateInvoiceRoundStride == 0
         let candidates = try store.jobs(in: [.awaitingPayment, .expired, .cancelled]).filter { job in
-            job.state == .awaitingPayment || job.invoiceExpiresAt.milliseconds + graceMilliseconds > now.milliseconds
+            job.state == .awaitingPayment
+                || (includeLate && job.invoiceExpiresAt.milliseconds + graceMilliseconds > now.milliseconds)
         }
         guard !candidates.isEmpty else { return }
         let reports: [String: PaymentReport]
@@ -67,13 +82,20 @@ final class PaymentWatcher: Sendable {
             reports = try await backend.check(paymentHashes: candidates.map(\.paymentHash))
             health.withLockedValue { $0.recordSuccess() }
         } catch {
-            health.withLockedValue { $0.recordFailure("\(error)") }
+            health.withLockedValue { $0.recordFailure("\(error)", retryAfterSeconds: Self.retryAfterSeconds(of: error)) }
             throw error
         }
         for job in candidates {
             guard let report = reports[job.paymentHash] else { continue }
             try await settle(job, report: report, actor: nil)
         }
+    }
+
+    private func lastRetryAfterSeconds() -> Int64? { health.withLockedValue { $0.retryAfterSeconds } }
+
+    private static func retryAfterSeconds(of error: Error) -> Int64? {
+        if case .rateLimited(let seconds)? = error as? LNbitsError, let seconds { return Int64(seconds) }
+        return nil
     }
 
     /// Checks one job's invoice now (for `bootstrap.status` and simulated payments).
@@ -93,6 +115,9 @@ final class PaymentWatcher: Sendable {
         case .paid(let preimage):
             let now = Timestamp.now()
             let late = job.state != .awaitingPayment
+            if late && configuration.latePaymentPolicy == .refund {
+                return try holdForRefund(job, preimage: preimage, actor: actor)
+            }
             guard
                 let moved = try store.apply(
                     .paymentConfirmed, to: job.id, from: job.state, actor: actor,
@@ -123,20 +148,42 @@ final class PaymentWatcher: Sendable {
     }
 }
 
+extension PaymentWatcher {
+    /// `LATE_PAYMENT_POLICY=refund`: a late payment builds nothing and makes the job refundable.
+    fileprivate func holdForRefund(_ job: JobRecord, preimage: String, actor: ActorUID) throws -> JobRecord {
+        let after = job.state == .cancelled ? "the job was cancelled" : "the invoice expired"
+        guard
+            let held = try store.apply(
+                .latePaymentRefundable, to: job.id, from: job.state, actor: actor,
+                reason: "late payment confirmed (after \(job.state.rawValue)); held for a refund by LATE_PAYMENT_POLICY",
+                setting: [
+                    ("paid_at", .integer(Timestamp.now().milliseconds)), ("preimage", .text(preimage)),
+                    ("error_public", .text("The payment arrived after \(after), so no node was built; ask for a refund")),
+                    ("error_detail", .text("late payment held for a refund (LATE_PAYMENT_POLICY=refund)")),
+                ])
+        else { return try store.job(id: job.id) ?? job }
+        return held
+    }
+}
+
 /// How the last calls to an upstream service went, for `daemon.info`.
 struct BackendHealth: Sendable {
     private(set) var healthy = true
     private(set) var lastError: String?
     private(set) var lastSuccessAt: Timestamp?
+    /// The upstream's Retry-After on its last refusal, honoured by the next wait.
+    private(set) var retryAfterSeconds: Int64?
 
     mutating func recordSuccess() {
         healthy = true
         lastError = nil
+        retryAfterSeconds = nil
         lastSuccessAt = .now()
     }
 
-    mutating func recordFailure(_ error: String) {
+    mutating func recordFailure(_ error: String, retryAfterSeconds: Int64? = nil) {
         healthy = false
         lastError = error
+        self.retryAfterSeconds = retryAfterSeconds
     }
 }

@@ -143,18 +143,8 @@ struct BootstrapService: Sendable {
         return MethodOutcome(JobStatusPresenter.status(of: cancelled).json)
     }
 
-    /// The job named in params, if the token matches. Unknown id: `not_found`;
-    /// known id with the wrong token: `bad_token`. Neither changes anything.
     private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {
-        let credentials = try JobCredentials(json: params ?? .object([:]))
-        guard JobIdentifier.isWellFormed(credentials.jobId), let job = try store.job(id: credentials.jobId) else {
-            throw JSONRPCError.application(.notFound, "No job with that id.")
-        }
-        let presented = SHA256Digest.hash(Array(credentials.accessToken.utf8))
-        guard let stored = [UInt8](hexString: job.accessTokenHash), constantTimeEquals(presented, stored) else {
-            throw JSONRPCError.application(.badToken, "The access token does not match this job.")
-        }
-        return job
+        try JobAuthorizer(store: store).job(JobCredentials(json: params ?? .object([:])))
     }
 
     private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {

@@ -6,6 +6,7 @@ struct DaemonInfoService: Sendable {
     let payments: PaymentBackend
     let provider: NodeProvider
     let watcher: PaymentWatcher
+    let refunder: Refunder
 
     func info(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         _ = try JSONFields(params, allowed: [])
@@ -17,6 +18,10 @@ struct DaemonInfoService: Sendable {
                 "mode": .string(payments.mode.rawValue), "summary": .string(payments.summary),
                 "healthy": .bool(health.healthy), "lastError": health.lastError.map(JSONValue.string),
             ]),
+            "refunds": .object(dropping: [
+                "available": .bool(refunder.disabledReason == nil), "reason": refunder.disabledReason.map(JSONValue.string),
+            ]),
+            "latePaymentPolicy": .string(configuration.latePaymentPolicy.rawValue),
             "provisioning": ["mode": .string(provider.mode.rawValue), "summary": .string(provider.summary)],
             "priceSats": .int(configuration.priceSats),
             "invoiceExpirySeconds": .int(configuration.invoiceExpirySeconds),

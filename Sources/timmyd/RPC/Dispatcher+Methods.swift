@@ -3,20 +3,24 @@ import Protocol
 
 extension Dispatcher {
     static func make(
-        store: JobStore, payments: PaymentBackend, provider: NodeProvider, watcher: PaymentWatcher, vault: KeyVault,
+        store: JobStore, payments: PaymentBackend, provider: NodeProvider, watcher: PaymentWatcher, refunder: Refunder,
+        vault: KeyVault,
         configuration: DaemonConfiguration, logger: Logger
     ) -> Dispatcher {
         let bootstrap = BootstrapService(
             store: store, payments: payments, watcher: watcher, vault: vault, configuration: configuration,
             logger: logger)
         let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
+        let refunds = RefundService(store: store, refunder: refunder)
         let userData = UserDataService(configuration: configuration)
-        let info = DaemonInfoService(configuration: configuration, payments: payments, provider: provider, watcher: watcher)
+        let info = DaemonInfoService(
+            configuration: configuration, payments: payments, provider: provider, watcher: watcher, refunder: refunder)
         return Dispatcher(
             handlers: [
                 .discover: info.discover, .daemonInfo: info.info,
                 .create: bootstrap.create, .status: bootstrap.status, .watch: bootstrap.watch,
-                .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel,
+                .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel, .refund: refunds.refund,
+                .jobsRefund: refunds.adminRefund,
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
             ], logger: logger)

@@ -29,12 +29,20 @@ enum OpenRPCDocument {
         case .claimKey:
             Entry(summary: "The node's SSH private key, exactly once.", params: credentials, result: "ClaimKeyResult")
         case .cancel: Entry(summary: "Cancel a job before it is paid.", params: credentials, result: "JobStatus")
+        case .refund:
+            Entry(
+                summary: "A paid job that failed: pay the buyer's invoice (at most the amount paid), exactly once.",
+                params: credentials + [("bolt11", "string", true)], result: "JobStatus")
         case .jobsList:
             Entry(
                 summary: "Jobs without secrets, newest first.",
                 params: [("state", "string", false), ("limit", "integer", false), ("cursor", "string", false)],
                 result: "{jobs, nextCursor?}")
         case .jobsGet: Entry(summary: "One job with its history.", params: [("jobId", "string", true)], result: "job")
+        case .jobsRefund:
+            Entry(
+                summary: "bootstrap.refund for any job, without its access token.",
+                params: [("jobId", "string", true), ("bolt11", "string", true)], result: "JobStatus")
         case .stats: Entry(summary: "Counts by state, sats taken, provisioning times.", params: [], result: "stats")
         case .simulatePayment:
             Entry(summary: "Stub payments only: pay a job's invoice.", params: [("jobId", "string", true)], result: "JobStatus")

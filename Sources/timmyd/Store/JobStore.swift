@@ -127,6 +127,11 @@ final class JobStore: Sendable {
         }
     }
 
+    /// Whether some job's invoice has this payment hash.
+    func jobExists(paymentHash: String) throws -> Bool {
+        try database.queryOne("SELECT 1 AS found FROM jobs WHERE payment_hash = ?", [.text(paymentHash.lowercased())]) != nil
+    }
+
     func jobs(in states: [JobState]) throws -> [JobRecord] {
         let marks = states.map { _ in "?" }.joined(separator: ", ")
         return try database.query(

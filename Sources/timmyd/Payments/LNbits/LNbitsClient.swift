@@ -63,6 +63,16 @@ struct LNbitsClient: Sendable {
         return rows
     }
 
+    /// `POST /api/v1/payments/decode`: what a bolt11 says (any key).
+    func decode(_ bolt11: String) async throws(LNbitsError) -> LNbitsDecodedInvoice {
+        try LNbitsDecodedInvoice(json: try await call(request(method: "POST", path: "/api/v1/payments/decode", body: ["data": .string(bolt11)])))
+    }
+
+    /// `POST /api/v1/payments` with `"out": true`: pays from this wallet (admin key).
+    func pay(_ bolt11: String) async throws(LNbitsError) -> LNbitsOutgoingPayment {
+        try LNbitsOutgoingPayment(json: try await call(payRequest(bolt11)))
+    }
+
     // MARK: Requests (internal for tests)
 
     func request(method: String, path: String, body: JSONValue? = nil) -> HTTPRequest {
@@ -77,6 +87,10 @@ struct LNbitsClient: Sendable {
         request(
             method: "POST", path: "/api/v1/payments",
             body: ["out": false, "amount": .int(amountSats), "memo": .string(memo), "expiry": .int(expirySeconds)])
+    }
+
+    func payRequest(_ bolt11: String) -> HTTPRequest {
+        request(method: "POST", path: "/api/v1/payments", body: ["out": true, "bolt11": .string(bolt11)])
     }
 
     func listPaymentsRequest(hashes: [String]) -> HTTPRequest {
@@ -103,7 +117,10 @@ struct LNbitsClient: Sendable {
     static func interpret(_ response: HTTPResponse, scrubbing key: Secret) throws(LNbitsError) -> JSONValue {
         let json = try? JSONValue.parse(response.body)
         guard (200..<300).contains(response.status) else {
-            var detail = json?["detail"]?.stringValue ?? json?["detail"].map { $0.serialized() } ?? response.bodyText
+            // Most errors carry `detail`; the decoder's carry `message`.
+            var detail =
+                json?["detail"]?.stringValue ?? json?["detail"].map { $0.serialized() } ?? json?["message"]?.stringValue
+                ?? response.bodyText
             detail = String(detail.prefix(300))
             let secret = key.reveal()
             if !secret.isEmpty { detail = detail.replacing(secret, with: "<redacted>") }

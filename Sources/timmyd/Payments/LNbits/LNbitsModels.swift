@@ -35,6 +35,46 @@ struct LNbitsPaymentRow: Sendable, Equatable {
     var preimage: String?
 }
 
+/// `POST /api/v1/payments/decode`.
+struct LNbitsDecodedInvoice: Sendable, Equatable {
+    var paymentHash: String
+    var amountMsat: Int64?
+    /// Unix seconds when the invoice was made, and its lifetime in seconds.
+    var date: Int64
+    var expirySeconds: Int64
+}
+
+/// The answer to `POST /api/v1/payments` with `"out": true`. A 201 is not proof of
+/// payment: only `status == "success"` is.
+struct LNbitsOutgoingPayment: Sendable, Equatable {
+    var paymentHash: String
+    var status: String
+}
+
+extension LNbitsDecodedInvoice {
+    init(json: JSONValue) throws(LNbitsError) {
+        guard let hash = json["payment_hash"]?.stringValue, LNbitsClient.isPaymentHash(hash) else {
+            throw .malformedReply("decoded invoice without a valid payment_hash")
+        }
+        guard let date = json["date"]?.intValue else { throw .malformedReply("decoded invoice without a date") }
+        paymentHash = hash.lowercased()
+        amountMsat = json["amount_msat"]?.intValue
+        self.date = date
+        // BOLT 11: an invoice without an expiry field lives 3600 seconds.
+        expirySeconds = json["expiry"]?.intValue ?? 3600
+    }
+}
+
+extension LNbitsOutgoingPayment {
+    init(json: JSONValue) throws(LNbitsError) {
+        guard let hash = json["payment_hash"]?.stringValue, LNbitsClient.isPaymentHash(hash),
+            let status = json["status"]?.stringValue
+        else { throw .malformedReply("payment reply without payment_hash or status") }
+        paymentHash = hash.lowercased()
+        self.status = status
+    }
+}
+
 extension LNbitsWallet {
     init(json: JSONValue) throws(LNbitsError) {
         // An invoice key sees only name and balance; an admin key also sees the id.

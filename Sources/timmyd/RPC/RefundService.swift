@@ -1,0 +1,26 @@
+import Protocol
+
+/// `bootstrap.refund` (the buyer, with the job's token) and `admin.jobs.refund` (any job).
+struct RefundService: Sendable {
+    let store: JobStore
+    let refunder: Refunder
+
+    func refund(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let request = try RefundParams(json: params ?? .object([:]))
+        let job = try JobAuthorizer(store: store).job(request.credentials)
+        return try await refund(job.id, bolt11: request.bolt11, caller: caller)
+    }
+
+    func adminRefund(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let request = try AdminRefundParams(json: params ?? .object([:]))
+        guard JobIdentifier.isWellFormed(request.jobId), try store.job(id: request.jobId) != nil else {
+            throw JSONRPCError.application(.notFound, "No job with that id.")
+        }
+        return try await refund(request.jobId, bolt11: request.bolt11, caller: caller)
+    }
+
+    private func refund(_ jobID: String, bolt11: String, caller: Caller) async throws -> MethodOutcome {
+        let job = try await refunder.refund(jobID: jobID, bolt11: bolt11, actor: caller.uid)
+        return MethodOutcome(JobStatusPresenter.status(of: job).json)
+    }
+}

@@ -1,0 +1,177 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Logging
+import Protocol
+
+/// Pays refunds exactly once.
+///
+/// A refund is `failed → refunding → refunded`, each a guarded move. The invoice, its
+/// hash and amount are stored by the move into `refunding`, before any payment, so:
+/// - of concurrent callers only the one that wins that move pays;
+/// - after a crash, `resumeInterruptedRefunds` asks the backend about the stored hash
+///   before doing anything else, and finishes, waits or retries that same invoice;
+/// - a retry pays the same invoice, which settles once, so it can never pay twice.
+actor Refunder {
+    private let store: JobStore
+    private let availability: RefundAvailability
+    private let crashAfterSend: Bool
+    private let logger: Logger
+    /// Jobs whose payment call is running in this process; the resumer leaves them alone.
+    private var inFlight: Set<String> = []
+
+    init(store: JobStore, availability: RefundAvailability, crashAfterSend: Bool = false, logger: Logger) {
+        self.store = store
+        self.availability = availability
+        self.crashAfterSend = crashAfterSend
+        self.logger = logger
+    }
+
+    /// Why refunds are off, or nil when they are on.
+    nonisolated var disabledReason: String? {
+        if case .disabled(let reason) = availability { reason } else { nil }
+    }
+
+    /// Checks the invoice, wins the move to `refunding`, and pays.
+    ///
+    /// - Returns: the job as it stands after the attempt: `refunded`, or still
+    ///   `refunding` when the outcome is not known yet (the resumer finishes it).
+    func refund(jobID: String, bolt11: String, actor: ActorUID) async throws -> JobRecord {
+        guard let payer = availability.payer else {
+            throw JSONRPCError.application(.refundsDisabled, "Refunds are not available: \(disabledReason ?? "").")
+        }
+        guard let job = try store.job(id: jobID) else { throw JSONRPCError.application(.notFound, "No job with that id.") }
+        guard job.state == .failed, job.paidAt != nil else { throw RefundRules.refusalForState(of: job) }
+
+        let invoice: DecodedInvoice
+        let ownInvoice: Bool
+        do {
+            invoice = try await payer.decode(bolt11)
+            let issuedHere = try await payer.isOwnInvoice(paymentHash: invoice.paymentHash)
+            ownInvoice = try issuedHere || store.jobExists(paymentHash: invoice.paymentHash)
+        } catch let rejected as InvoiceRejected {
+            throw JSONRPCError.invalidParams("bolt11 is \(rejected)", field: "bolt11")
+        } catch {
+            logger.warning("refund invoice check failed upstream", metadata: ["job": "\(jobID)", "error": "\(error)"])
+            throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
+        }
+        try RefundRules.check(invoice, for: job, isOwnInvoice: ownInvoice, now: .now())
+
+        let amountSats = (invoice.amountMsat ?? 0) / 1000
+        guard
+            let started = try store.apply(
+                .refundStarted, to: jobID, from: .failed, actor: actor,
+                reason: "refund of \(amountSats) sats started, payment hash \(invoice.paymentHash)",
+                setting: [
+                    ("refund_bolt11", .text(bolt11)), ("refund_payment_hash", .text(invoice.paymentHash)),
+                    ("refund_amount_sats", .integer(amountSats)),
+                ])
+        else {
+            throw RefundRules.refusalForState(of: try store.job(id: jobID) ?? job)
+        }
+        logger.notice("refund started", metadata: ["job": "\(jobID)", "sats": "\(amountSats)", "uid": "\(actor.map { "\($0)" } ?? "-")"])
+        let outcome = await pay(started, with: payer)
+        if outcome.state == .failed {
+            throw JSONRPCError.application(
+                .refundFailed,
+                "The refund payment did not go through; the job can be refunded again with a new invoice.",
+                extra: ["state": outcome.state.json])
+        }
+        return outcome
+    }
+
+    /// Settles every job left in `refunding` by an earlier run or an unknown outcome:
+    /// asks the backend about the stored hash first, and pays only if it never saw it.
+    func resumeInterruptedRefunds() async {
+        let jobs: [JobRecord]
+        do {
+            jobs = try store.jobs(in: [.refunding])
+        } catch {
+            logger.error("cannot read refunding jobs", metadata: ["error": "\(error)"])
+            return
+        }
+        for job in jobs where !inFlight.contains(job.id) {
+            guard let payer = availability.payer else {
+                logger.error("a refund is in progress but refunds are not configured", metadata: ["job": "\(job.id)"])
+                continue
+            }
+            guard let hash = job.refundPaymentHash else { continue }
+            inFlight.insert(job.id)
+            defer { inFlight.remove(job.id) }
+            do {
+                switch try await payer.outgoingPayment(paymentHash: hash) {
+                case .succeeded: _ = try settle(job, reason: "refund payment confirmed by the backend")
+                case .pending: continue
+                case .failed(let reason): _ = try reopen(job, reason: "refund payment failed: \(reason)")
+                case .notFound: _ = await attempt(job, with: payer)
+                }
+            } catch {
+                logger.warning("refund check failed; will retry", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Resumes unsettled refunds every `interval` until cancelled.
+    func run(interval: Duration) async {
+        while !Task.isCancelled {
+            await resumeInterruptedRefunds()
+            try? await Task.sleep(for: interval)
+        }
+    }
+
+    // MARK: Paying
+
+    private func pay(_ job: JobRecord, with payer: RefundPayer) async -> JobRecord {
+        inFlight.insert(job.id)
+        defer { inFlight.remove(job.id) }
+        return await attempt(job, with: payer)
+    }
+
+    /// One payment of the job's stored invoice, then the state the backend's answer proves.
+    private func attempt(_ job: JobRecord, with payer: RefundPayer) async -> JobRecord {
+        guard let bolt11 = job.refundBolt11, let hash = job.refundPaymentHash else { return job }
+        do {
+            try store.note("refund payment sent", on: job.id, actor: nil)
+            let answer = try await payer.pay(bolt11)
+            if crashAfterSend {
+                logger.critical("fault injection: SIGKILL after the refund payment was sent")
+                raise(SIGKILL)
+            }
+            switch answer {
+            case .succeeded:
+                return try settle(job, reason: "refund paid") ?? job
+            case .pending, .notFound:
+                return job
+            case .failed(let reason):
+                // A refusal is not proof that nothing left: ask by hash before reopening.
+                switch try await payer.outgoingPayment(paymentHash: hash) {
+                case .succeeded: return try settle(job, reason: "refund payment confirmed by the backend") ?? job
+                case .pending: return job
+                case .failed, .notFound: return try reopen(job, reason: "refund payment failed: \(reason)") ?? job
+                }
+            }
+        } catch {
+            // Unknown outcome (timeout, connection lost): stay `refunding`; the resumer asks by hash.
+            logger.warning("refund payment outcome unknown; will check", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            return (try? store.job(id: job.id)) ?? job
+        }
+    }
+
+    private func settle(_ job: JobRecord, reason: String) throws -> JobRecord? {
+        let settled = try store.apply(
+            .refundSettled, to: job.id, from: .refunding, actor: nil, reason: reason,
+            setting: [("refunded_at", .integer(Timestamp.now().milliseconds))])
+        if settled != nil {
+            logger.notice("refund paid", metadata: ["job": "\(job.id)", "sats": "\(job.refundAmountSats ?? 0)"])
+        }
+        return settled
+    }
+
+    /// Back to `failed` (refundable again) once the backend says the payment failed.
+    private func reopen(_ job: JobRecord, reason: String) throws -> JobRecord? {
+        logger.warning("refund payment failed", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
+        return try store.apply(
+            .refundFailed, to: job.id, from: .refunding, actor: nil, reason: reason,
+            setting: [("refund_bolt11", .null), ("refund_payment_hash", .null), ("refund_amount_sats", .null)])
+    }
+}

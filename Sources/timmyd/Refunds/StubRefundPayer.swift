@@ -1,0 +1,57 @@
+/// Refunds without LNbits, so the whole failed → refunded path can be tried on a laptop.
+///
+/// A stub refund invoice is any text `lnstubrefund<sats>sat…` (for example
+/// `lnstubrefund1000sat1demo`); its hash is sha256 of the text and it never
+/// expires. "Paying" one records an outgoing row (negative amount) in
+/// `stub_invoices`, so a restart remembers what was paid.
+struct StubRefundPayer: RefundPayer {
+    let database: SQLiteDatabase
+
+    static let invoicePrefix = "lnstubrefund"
+
+    func decode(_ bolt11: String) async throws -> DecodedInvoice {
+        let text = bolt11.lowercased()
+        let afterPrefix = text.dropFirst(Self.invoicePrefix.count)
+        let digits = afterPrefix.prefix { $0.isASCII && $0.isNumber }
+        guard text.hasPrefix(Self.invoicePrefix), text.utf8.count <= 200,
+            afterPrefix.dropFirst(digits.count).hasPrefix("sat"), let sats = Int64(digits)
+        else {
+            throw InvoiceRejected(description: "not a stub refund invoice (stub payments take `lnstubrefund<sats>sat…`)")
+        }
+        return DecodedInvoice(
+            paymentHash: Self.paymentHash(of: text), amountMsat: sats * 1000, expiresAt: Timestamp(milliseconds: Int64.max / 2))
+    }
+
+    func pay(_ bolt11: String) async throws -> OutgoingPaymentState {
+        let decoded = try await decode(bolt11)
+        let inserted = try database.execute(
+            """
+            INSERT INTO stub_invoices (payment_hash, preimage, amount_msat, memo, expires_at, paid_at)
+            VALUES (?, ?, ?, 'stub refund', ?, ?) ON CONFLICT (payment_hash) DO NOTHING
+            """,
+            [
+                .text(decoded.paymentHash), .text(CryptoRandom.bytes(32).hexString), .integer(-(decoded.amountMsat ?? 0)),
+                .integer(decoded.expiresAt.milliseconds), .integer(Timestamp.now().milliseconds),
+            ])
+        // Like a real wallet, an invoice is paid once.
+        return inserted == 1 ? .succeeded : .failed(reason: "the invoice was already paid")
+    }
+
+    func outgoingPayment(paymentHash: String) async throws -> OutgoingPaymentState {
+        guard let row = try database.queryOne(
+            "SELECT amount_msat FROM stub_invoices WHERE payment_hash = ?", [.text(paymentHash)]),
+            let amount = row.int("amount_msat"), amount < 0
+        else { return .notFound }
+        return .succeeded
+    }
+
+    func isOwnInvoice(paymentHash: String) async throws -> Bool {
+        let row = try database.queryOne(
+            "SELECT amount_msat FROM stub_invoices WHERE payment_hash = ?", [.text(paymentHash)])
+        return (row?.int("amount_msat") ?? 0) > 0
+    }
+
+    static func paymentHash(of invoice: String) -> String {
+        SHA256Digest.hex(Array(invoice.lowercased().utf8))
+    }
+}
