@@ -4,27 +4,13 @@ import Testing
 
 @Suite(.serialized)
 struct ExactlyOnceTests {
-    /// Sends `method` on `count` connections before reading any reply, so the daemon
-    /// has them all in flight at once, then returns every reply.
-    func burst(_ daemon: DaemonHarness, count: Int, _ method: String, _ params: JSONValue) throws -> [JSONRPCResponse] {
-        let clients = try (0..<count).map { _ in try daemon.client() }
-        let line = Array(JSONRPCRequest(method: method, params: params, id: .number(1)).json.serialized().utf8) + [10]
-        for client in clients { try client.sendRaw(line) }
-        return try clients.map { client in
-            guard case .response(let response) = try ServerMessage(line: try #require(try client.readLine())) else {
-                throw HarnessError("expected a response")
-            }
-            return response
-        }
-    }
-
     @Test func hundredConcurrentClaimsDeliverTheKeyExactlyOnce() throws {
         let daemon = try DaemonHarness().start()
         let job = try daemon.create()
         _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
         try daemon.waitFor(job, state: .ready)
 
-        let replies = try burst(daemon, count: 100, "bootstrap.claimKey", daemon.credentials(job))
+        let replies = try daemon.burst(count: 100, "bootstrap.claimKey", daemon.credentials(job))
         let keys = replies.compactMap { try? $0.outcome.get()["sshPrivateKey"]?.stringValue }
         let refusals = replies.compactMap { response -> String? in
             if case .failure(let error) = response.outcome { return error.reason }

@@ -11,18 +11,14 @@ import Testing
     private func job(_ state: JobState, phase: ProvisionPhase? = nil, claimed: Bool = false, buyerKey: Bool = false)
         -> JobRecord
     {
-        JobRecord(
-            id: "0f4e2a9c-1b3d-4e5f-8a7b-6c5d4e3f2a1b", state: state, phase: phase, label: "label",
-            plan: NodePlan(region: "nyc3", size: "s", image: "i", volumeSizeGB: 0), amountSats: 50_000,
-            paymentHash: String(repeating: "ab", count: 32), paymentRequest: "lnbc500u1example",
-            invoiceExpiresAt: Timestamp(milliseconds: 1_709_210_096_000), paidAt: nil, preimage: Self.secrets[0],
-            accessTokenHash: Self.secrets[1], sshKeyAlgorithm: "ed25519", sshPublicKey: "ssh-ed25519 AAAA",
-            sshKeyFingerprint: "SHA256:fp", sealedPrivateKey: claimed ? nil : [1, 2, 3], buyerSuppliedKey: buyerKey,
-            keyClaimedAt: claimed ? Timestamp(milliseconds: 5_000) : nil, keyWipedAt: nil, doSSHKeyID: "1",
-            doVolumeID: nil, doDropletID: "2", tailscaleKeyID: nil, nodeIPv4: "203.0.113.7",
-            tailscaleHostname: "timmy-0f4e2a9c", lnbitsURL: nil, publicError: "The node could not be built.",
-            errorDetail: Self.secrets[2], provisioningStartedAt: nil, readyAt: nil,
-            createdAt: Timestamp(milliseconds: 0), updatedAt: Timestamp(milliseconds: 1_000))
+        var record = JobRecord.fixture(state: state, phase: phase)
+        record.preimage = Self.secrets[0]
+        record.accessTokenHash = Self.secrets[1]
+        record.errorDetail = Self.secrets[2]
+        record.sealedPrivateKey = claimed ? nil : [1, 2, 3]
+        record.buyerSuppliedKey = buyerKey
+        record.keyClaimedAt = claimed ? Timestamp(milliseconds: 5_000) : nil
+        return record
     }
 
     @Test(arguments: JobState.allCases)

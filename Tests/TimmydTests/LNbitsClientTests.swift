@@ -15,11 +15,13 @@ import Testing
     static let lyingHash = String(repeating: "ef", count: 32)  // "success" in the listing, unpaid on the status call
     static let unknownHash = String(repeating: "01", count: 32)
     static let goodKey = "invoicekey0123456789"
+    static let adminKey = "adminkey0123456789"
 
     static let serverScript = #"""
     import http.server, json, sys, time, threading, os
     from urllib.parse import urlsplit, parse_qs
     GOOD = "invoicekey0123456789"
+    ADMIN = "adminkey0123456789"
     ZERO = "00" * 32
     ROWS = [
         {"payment_hash": "66687aadf862bd776c8fc18b8e9f8e20089714856ee233b3902a591d0d5f2925", "amount": 21000, "status": "success", "preimage": ZERO},
@@ -46,13 +48,15 @@ import Testing
             if key == "slow": time.sleep(3)
             if key == "admin-only": return self.reply(403, {"detail": "Invoice (or Admin) key required."}) or False
             if key.startswith("leaky"): return self.reply(520, {"detail": "cannot use key " + key}) or False
-            if key not in (GOOD, "ignores-filters", "slow"): return self.reply(404, {"detail": "Wallet not found."}) or False
+            if key not in (GOOD, ADMIN, "ignores-filters", "slow"): return self.reply(404, {"detail": "Wallet not found."}) or False
             return True
         def do_GET(self):
             if not self.keycheck(): return
             url = urlsplit(self.path)
             if url.path == "/api/v1/wallet":
-                return self.reply(200, {"name": "shop", "balance": 5000})
+                wallet = {"name": "shop", "balance": 5000}
+                if self.headers.get("X-Api-Key") == ADMIN: wallet["id"] = "w1"  # only an admin key sees the id
+                return self.reply(200, wallet)
             if url.path == "/api/v1/payments/paginated":
                 q = parse_qs(url.query)
                 rows = ROWS
@@ -73,8 +77,18 @@ import Testing
             length = int(self.headers.get("Content-Length", "0"))
             body = json.loads(self.rfile.read(length) or b"{}")
             if not self.keycheck(): return
+            if self.path == "/api/v1/payments/decode":
+                if body.get("data") == "lnbcgood":
+                    return self.reply(200, {"payment_hash": "cd" * 32, "amount_msat": 21000, "date": 1700000000, "expiry": 600})
+                if body.get("data") == "lnbcnoamount":
+                    return self.reply(200, {"payment_hash": "cd" * 32, "date": 1700000000})
+                return self.reply(400, {"message": "Failed to decode: Bech32 string is not valid."})
             if self.path != "/api/v1/payments": return self.reply(404, {"detail": "Not Found"})
-            if body.get("out", True) is not False: return self.reply(403, {"detail": "Invoice (or Admin) key required."})
+            if body.get("out", True) is not False:
+                if self.headers.get("X-Api-Key") != ADMIN: return self.reply(403, {"detail": "Invoice (or Admin) key required."})
+                outcome = {"lnbcpaid": (201, "success"), "lnbcpending": (201, "pending")}.get(body.get("bolt11"))
+                if outcome is None: return self.reply(520, {"detail": "Insufficient balance.", "status": "failed"})
+                return self.reply(outcome[0], {"payment_hash": "cd" * 32, "status": outcome[1], "amount": -21000})
             if "amount" not in body: return self.reply(500, {"detail": "Missing amount"})
             amount = body["amount"]
             if amount <= 0: return self.reply(520, {"detail": "Amount must be greater than 0."})
@@ -239,6 +253,62 @@ import Testing
         #expect(reports[Self.outgoingHash] == nil)  // an outgoing row is never a payment to us
         #expect(reports[Self.lyingHash] == nil)  // the status call did not confirm it
         #expect(reports[Self.unknownHash] == nil)  // unknown this round
+    }
+
+    // MARK: Refunds
+
+    @Test func refundPayerDecodesInvoicesAndRefusesBadOnes() async throws {
+        defer { finish() }
+        let payer = LNbitsRefundPayer(client: client(Self.adminKey))
+        let decoded = try await payer.decode("lnbcgood")
+        #expect(decoded == DecodedInvoice(
+            paymentHash: Self.outgoingHash, amountMsat: 21_000, expiresAt: Timestamp(milliseconds: 1_700_000_600_000)))
+        #expect(try await payer.decode("lnbcnoamount").amountMsat == nil)
+        await #expect(throws: InvoiceRejected.self) { try await payer.decode("lnbcjunk") }
+    }
+
+    @Test func refundPayerTellsSuccessPendingAndRefusal() async throws {
+        defer { finish() }
+        let payer = LNbitsRefundPayer(client: client(Self.adminKey))
+        #expect(try await payer.pay("lnbcpaid") == .succeeded)
+        #expect(try await payer.pay("lnbcpending") == .pending)
+        #expect(try await payer.pay("lnbcbroke") == .failed(reason: "Insufficient balance."))
+        // An invoice key cannot pay: a typed error, not a refusal of this invoice.
+        await #expect(throws: LNbitsError.forbidden(detail: "Invoice (or Admin) key required.")) {
+            try await LNbitsRefundPayer(client: client()).pay("lnbcpaid")
+        }
+    }
+
+    @Test func refundPayerLooksPaymentsUpByHash() async throws {
+        defer { finish() }
+        let payer = LNbitsRefundPayer(client: client(Self.adminKey))
+        #expect(try await payer.outgoingPayment(paymentHash: Self.outgoingHash) == .succeeded)
+        #expect(try await payer.outgoingPayment(paymentHash: Self.unknownHash) == .notFound)
+        // An incoming row with that hash is one of our invoices, never a refund.
+        #expect(try await payer.outgoingPayment(paymentHash: Self.paidHash) == .notFound)
+        #expect(try await payer.isOwnInvoice(paymentHash: Self.paidHash))
+        #expect(try await !payer.isOwnInvoice(paymentHash: Self.outgoingHash))
+        #expect(try await !payer.isOwnInvoice(paymentHash: Self.unknownHash))
+        await #expect(throws: LNbitsError.self) {
+            try await LNbitsRefundPayer(client: client("boom")).outgoingPayment(paymentHash: Self.outgoingHash)
+        }
+    }
+
+    @Test func adminKeyIsCheckedAtStartUpWithoutShowingIt() async throws {
+        defer { finish() }
+        _ = try await LNbitsRefundPayer.connect(client(Self.adminKey))
+        for (key, words) in [(Self.goodKey, "invoice key"), ("wrong-key-123", "not accepted")] {
+            do {
+                _ = try await LNbitsRefundPayer.connect(client(key))
+                Issue.record("\(key) was accepted as an admin key")
+            } catch let error as ConfigurationError {
+                #expect("\(error)".contains("LNBITS_ADMIN_KEY"))
+                #expect("\(error)".contains(words))
+                #expect(!"\(error)".contains(key))
+            }
+        }
+        let down = try await LNbitsRefundPayer.connect(client("boom"))
+        #expect(down.trouble == .server(status: 500, detail: "database is locked"))
     }
 
     @Test func backendThrowsUpstreamErrorsAndRejectsWrongKeysAtStartUp() async throws {

@@ -23,6 +23,9 @@ enum AdminJobPresenter {
             "error": job.publicError.map(JSONValue.string), "errorDetail": job.errorDetail.map(JSONValue.string),
             "createdAt": .string(job.createdAt.rfc3339), "updatedAt": .string(job.updatedAt.rfc3339),
             "readyAt": job.readyAt.map { .string($0.rfc3339) },
+            "refundAmountSats": job.refundAmountSats.map(JSONValue.int),
+            "refundPaymentHash": job.refundPaymentHash.map(JSONValue.string),
+            "refundedAt": job.refundedAt.map { .string($0.rfc3339) },
         ])
     }
 

@@ -151,6 +151,20 @@ final class DaemonHarness {
         return last
     }
 
+    /// Sends `method` on `count` connections before reading any reply, so the daemon
+    /// has them all in flight at once, then returns every reply.
+    func burst(count: Int, _ method: String, _ params: JSONValue) throws -> [JSONRPCResponse] {
+        let clients = try (0..<count).map { _ in try client() }
+        let line = Array(JSONRPCRequest(method: method, params: params, id: .number(1)).json.serialized().utf8) + [10]
+        for client in clients { try client.sendRaw(line) }
+        return try clients.map { client in
+            guard case .response(let response) = try ServerMessage(line: try #require(try client.readLine())) else {
+                throw HarnessError("expected a response")
+            }
+            return response
+        }
+    }
+
     /// The job's history as admins see it.
     func events(_ jobID: String) throws -> [JSONValue] {
         try call("admin.jobs.get", ["jobId": .string(jobID)])["events"]?.arrayValue ?? []
