@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Testing
 
 /// A real LNbits (FakeWallet backend) on a free loopback port, started with the
@@ -18,6 +19,8 @@ final class LNbitsServer {
 
     var url: String { "http://127.0.0.1:\(port)" }
     var invoiceKey: String { values["LNBITS_INVOICE_KEY"] ?? "" }
+    /// The merchant wallet's admin key: what timmyd pays refunds with.
+    var adminKey: String { values["LNBITS_ADMIN_KEY"] ?? "" }
     var envFile: String { directory + "/lnbits.env" }
 
     /// Starts a fresh LNbits; throws `LNbitsUnavailable` when lnbits cannot be installed here.
@@ -72,6 +75,32 @@ final class LNbitsServer {
     /// Pays an invoice from the payer wallet.
     func pay(_ bolt11: String) throws -> CommandResult {
         try Self.spawnAndWait(Self.payScript, [bolt11], environment: Self.passThrough.merging(["LNBITS_ENV_FILE": envFile]) { _, new in new })
+    }
+
+    /// An invoice made by the payer's wallet (what a buyer submits for a refund).
+    func payerInvoice(sats: Int, expirySeconds: Int = 3600, memo: String = "refund") throws -> (bolt11: String, paymentHash: String) {
+        let body: JSONValue = ["out": false, "amount": .int(Int64(sats)), "memo": .string(memo), "expiry": .int(Int64(expirySeconds))]
+        let reply = try payerAPI("POST", "/api/v1/payments", key: "PAYER_INVOICE_KEY", body: body)
+        guard let bolt11 = reply["bolt11"]?.stringValue ?? reply["payment_request"]?.stringValue,
+            let hash = reply["payment_hash"]?.stringValue
+        else { throw HarnessError("LNbits made no invoice: \(reply.serialized())") }
+        return (bolt11, hash)
+    }
+
+    /// The payer wallet's balance in msat.
+    func payerBalanceMsat() throws -> Int64 {
+        guard let balance = try payerAPI("GET", "/api/v1/wallet", key: "PAYER_INVOICE_KEY")["balance"]?.intValue else {
+            throw HarnessError("no payer balance")
+        }
+        return balance
+    }
+
+    private func payerAPI(_ method: String, _ path: String, key: String, body: JSONValue? = nil) throws -> JSONValue {
+        var arguments = ["-sS", "--max-time", "10", "-X", method, url + path, "-H", "X-Api-Key: \(values[key] ?? "")"]
+        if let body { arguments += ["-H", "Content-Type: application/json", "--data-binary", body.serialized()] }
+        let result = try runProgram("/usr/bin/curl", arguments)
+        guard result.status == 0 else { throw HarnessError("curl \(path): \(result.stderr)") }
+        return try JSONValue.parse(Array(result.stdout.utf8))
     }
 
     /// The test process's whole environment: `lnbits-up.sh` finds its cached venv
