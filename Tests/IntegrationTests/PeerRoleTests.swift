@@ -33,8 +33,11 @@ struct PeerRoleTests {
         #expect(caller?["uid"] == .int(Int64(Self.nobody)))
         #expect(caller?["role"] == "client")
 
-        for arguments in [["jobs"], ["stats"], ["call", "admin.jobs.list"], ["simulate-payment", "00000000-0000-4000-8000-000000000000"],
-            ["render-user-data", "--volume-gb", "100", "--tailscale"], ["call", "admin.userData.render"],
+        // Every admin method by name (checked before its params), and the commands that use them.
+        let everyAdminMethod = MethodName.allCases.filter { $0.requiredRole == .admin }.map { ["call", $0.rawValue] }
+        for arguments in everyAdminMethod + [["jobs"], ["stats"], ["simulate-payment", "00000000-0000-4000-8000-000000000000"],
+            ["render-user-data", "--volume-gb", "100", "--tailscale"],
+            ["refund", "00000000-0000-4000-8000-000000000000", "lnstubrefund1sat1", "--admin"],
         ] {
             let refused = try ctlAsNobody(daemon, arguments)
             #expect(refused.status == 1, "\(arguments)")

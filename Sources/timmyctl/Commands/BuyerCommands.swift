@@ -218,11 +218,9 @@ struct Cancel: ParsableCommand {
 struct Refund: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask for a paid job that failed to be refunded to a Lightning invoice.",
-        discussion: """
-            The invoice must be for at most the amount paid. Without a stored or given token,
-            an admin refunds any job (admin.jobs.refund). With stub payments, a refund
-            invoice is any text `lnstubrefund<sats>sat…`, e.g. lnstubrefund1000sat1demo.
-            """)
+        discussion: "The invoice must be for at most the amount paid. Without a stored or given token, "
+            + "an admin refunds any job (admin.jobs.refund). With stub payments, a refund invoice is "
+            + "any text `lnstubrefund<sats>sat…`, e.g. lnstubrefund1000sat1demo.")
 
     @OptionGroup var options: GlobalOptions
 
