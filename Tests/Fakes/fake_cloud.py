@@ -24,6 +24,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -107,6 +108,38 @@ class Reply:
         self.status = status
         self.body = body
         self.headers = list(headers)
+
+
+def check_fault_rule_types(rule):
+    def is_int(value):
+        return isinstance(value, int) and not isinstance(value, bool)
+    problems = []
+    if not isinstance(rule["path"], str):
+        problems.append("path must be a string")
+    else:
+        try:
+            re.compile(rule["path"])
+        except re.error as error:
+            problems.append(f"path is not a regex: {error}")
+    if "method" in rule and not isinstance(rule["method"], str):
+        problems.append("method must be a string")
+    if "count" in rule and not (is_int(rule["count"]) and rule["count"] >= 1):
+        problems.append("count must be an integer >= 1")
+    if "status" in rule and not (is_int(rule["status"]) and 100 <= rule["status"] <= 599):
+        problems.append("status must be an HTTP status")
+    if "retryAfter" in rule and not (is_int(rule["retryAfter"]) and rule["retryAfter"] >= 0):
+        problems.append("retryAfter must be an integer >= 0")
+    if "delaySeconds" in rule and not (type_is_number(rule["delaySeconds"]) and rule["delaySeconds"] >= 0):
+        problems.append("delaySeconds must be a number >= 0")
+    for flag in ("dropConnection", "afterApply"):
+        if flag in rule and not isinstance(rule[flag], bool):
+            problems.append(f"{flag} must be a boolean")
+    if problems:
+        raise Rejection(400, f"bad rule {rule!r}: " + "; ".join(problems))
+
+
+def type_is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def now_rfc3339(at=None):
@@ -197,8 +230,9 @@ class FakeCloud:
                 raise Rejection(400, f"a rule needs status, delaySeconds or dropConnection: {rule!r}")
             if rule.get("afterApply") and not ("status" in rule or rule.get("dropConnection")):
                 raise Rejection(400, "afterApply needs status or dropConnection")
+            check_fault_rule_types(rule)
             entry = dict(rule)
-            entry["count"] = int(rule.get("count", 1))
+            entry["count"] = rule.get("count", 1)
             entry["regex"] = re.compile(rule["path"])
             checked.append(entry)
         self.faults = checked
@@ -579,13 +613,22 @@ class FakeCloud:
         return Reply(200, answer)
 
     def get_tailscale_key(self, request):
-        record = self.existing_tailscale_key(request)
+        return Reply(200, self.public_tailscale_key(self.existing_tailscale_key(request)))
+
+    def list_tailscale_keys(self, request):
+        # Like the real API: revoked keys are no longer listed.
+        keys = [self.public_tailscale_key(r) for r in self.tailscale_keys.values()
+                if r["tailnet"] == request.params["tailnet"] and r["revoked"] is None]
+        return Reply(200, {"keys": keys})
+
+    @staticmethod
+    def public_tailscale_key(record):
         # The secret is returned only when the key is made.
         answer = {k: record[k] for k in ("id", "created", "expires", "capabilities", "description")}
         answer["invalid"] = record["revoked"] is not None
         if record["revoked"] is not None:
             answer["revoked"] = record["revoked"]
-        return Reply(200, answer)
+        return answer
 
     def delete_tailscale_key(self, request):
         record = self.existing_tailscale_key(request)
@@ -636,6 +679,7 @@ DO_ROUTES = [
 ]
 TAILSCALE_ROUTES = [
     ("POST", r"/api/v2/tailnet/(?P<tailnet>[^/]+)/keys", None, FakeCloud.create_tailscale_key),
+    ("GET", r"/api/v2/tailnet/(?P<tailnet>[^/]+)/keys", None, FakeCloud.list_tailscale_keys),
     ("GET", r"/api/v2/tailnet/(?P<tailnet>[^/]+)/keys/(?P<key>[^/]+)", None, FakeCloud.get_tailscale_key),
     ("DELETE", r"/api/v2/tailnet/(?P<tailnet>[^/]+)/keys/(?P<key>[^/]+)", None, FakeCloud.delete_tailscale_key),
 ]
@@ -736,7 +780,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_request(self, method):
         split = urlsplit(self.path)
         path, raw_query = split.path, split.query
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = self.read_body()
         if path.startswith("/_fake/"):
             return self.handle_control(method, path, body)
         api = "tailscale" if path.startswith("/api/") else "do"
@@ -762,6 +806,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 reply.headers.extend(fake.ratelimit_headers())
             self.send_json(reply)
 
+    def read_body(self):
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()  # the CRLF after each chunk
+        return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
     def apply(self, api, method, path, raw_query, body):
         """Runs the operation; errors become replies. Call with the lock held."""
         fake = self.fake
@@ -774,14 +831,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 raise Rejection(400, f"{method} takes no body", violation=True)
             reply = handler(fake, request)
         except Rejection as rejection:
-            if rejection.violation:
-                fake.violations.append({"method": method, "path": path, "query": raw_query,
-                                        "status": rejection.status, "reason": rejection.message})
-            reply = Reply(rejection.status, self.error_body(api, rejection.status, rejection.message,
-                                                            rejection.error_id, request_id))
+            reply = self.rejected(api, method, path, raw_query, rejection, request_id)
+        except Exception as error:  # noqa: BLE001
+            # A bug in the fake must fail the test loudly, not look like a
+            # dropped connection or a plausible answer.
+            traceback.print_exc()
+            rejection = Rejection(500, f"internal error in the fake: {error!r}", violation=True)
+            reply = self.rejected(api, method, path, raw_query, rejection, request_id)
         if api == "do":
             reply.headers.append(("x-request-id", request_id))
         return reply
+
+    def rejected(self, api, method, path, raw_query, rejection, request_id):
+        if rejection.violation:
+            self.fake.violations.append({"method": method, "path": path, "query": raw_query,
+                                         "status": rejection.status, "reason": rejection.message})
+        return Reply(rejection.status,
+                     self.error_body(api, rejection.status, rejection.message, rejection.error_id, request_id))
 
     def check_auth(self, api):
         authorization = self.headers.get("Authorization", "")
@@ -889,6 +955,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         return parsed
 
 
+class QuietServer(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (e.g. timed out during a delay fault) is normal
+        # here; anything else is a bug worth a traceback.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 def exit_when_stdin_closes():
     # Children of the Swift test runner have SIGTERM blocked, so the tests stop
     # us by closing our stdin; reading to EOF is the one reliable signal.
@@ -922,8 +998,7 @@ def main():
         signal.signal(signal_number, lambda *_: os._exit(0))
     threading.Thread(target=exit_when_stdin_closes, daemon=True).start()
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), Handler)
     write_port_file(arguments.port_file, server.server_address[1])
     server.serve_forever()
 

@@ -428,8 +428,11 @@ class FaultTests(FakeCloudTestCase):
         self.assertEqual(limited.headers.get("retry-after"), "1")
 
     def test_bad_rules_are_refused(self):
-        for rules in ([{"status": 500}], [{"path": "x"}], [{"path": "x", "status": 500, "cnt": 1}]):
-            self.assertEqual(self.call("POST", "/_fake/faults", {"rules": rules}, auth=None).status, 400)
+        for rules in ([{"status": 500}], [{"path": "x"}], [{"path": "x", "status": 500, "cnt": 1}],
+                      [{"path": "x", "status": 500, "count": "2"}], [{"path": "(", "status": 500}],
+                      [{"path": "x", "dropConnection": "yes"}], [{"path": "x", "delaySeconds": 1, "afterApply": True}]):
+            self.assertEqual(self.call("POST", "/_fake/faults", {"rules": rules}, auth=None).status, 400, rules)
+        self.assertEqual(self.state()["faults"], [])
 
 
 class TailscaleTests(FakeCloudTestCase):
@@ -457,6 +460,15 @@ class TailscaleTests(FakeCloudTestCase):
         self.assertEqual(record["key"], created.json["key"])
         self.assertTrue(self.call("GET", f"/api/v2/tailnet/-/keys/{key_id}", auth="tailscale").json["invalid"])
         self.assertEqual(self.violations(), [])
+
+    def test_list_shows_live_keys_of_the_tailnet(self):
+        kept = self.create(self.BODY).json["id"]
+        revoked = self.create(self.BODY).json["id"]
+        self.create(self.BODY, tailnet="example.com")
+        self.call("DELETE", f"/api/v2/tailnet/-/keys/{revoked}", auth="tailscale")
+        listed = self.call("GET", "/api/v2/tailnet/-/keys", auth="tailscale")
+        self.assertEqual([k["id"] for k in listed.json["keys"]], [kept])
+        self.assertNotIn("key", listed.json["keys"][0])
 
     def test_invalid_bodies(self):
         def with_create(**create):
