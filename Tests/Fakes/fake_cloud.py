@@ -994,6 +994,9 @@ def main():
         ops = json.load(handle)
     Handler.fake = FakeCloud(ops, arguments.do_token, arguments.tailscale_key)
 
+    # The Swift test runner's children inherit SIGTERM blocked; unblock it so
+    # that a plain kill works too (closing stdin stays the main way to stop).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: os._exit(0))
     threading.Thread(target=exit_when_stdin_closes, daemon=True).start()

@@ -8,6 +8,7 @@ import base64
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -515,6 +516,19 @@ class LifetimeTests(unittest.TestCase):
         started = time.monotonic()
         self.assertEqual(fake.stop(), 0)
         self.assertLess(time.monotonic() - started, 5)
+
+
+    def test_exits_on_sigterm_even_if_started_with_it_blocked(self):
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        try:
+            fake = FakeProcess()  # inherits the blocked mask, as under the Swift test runner
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        fake.process.terminate()
+        try:
+            self.assertEqual(fake.process.wait(timeout=5), 0)
+        finally:
+            fake.stop()
 
 
 class ValidatorTests(unittest.TestCase):
