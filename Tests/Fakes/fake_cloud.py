@@ -940,7 +940,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     answer = {}
                 else:
                     raise Rejection(404, f"no control endpoint {method} {path}")
-            self.send_json(Reply(200, answer))
+                # Still under the lock: the answer shares objects with the live state.
+                self.send_json(Reply(200, answer))
         except Rejection as rejection:
             self.send_json(Reply(rejection.status, {"message": rejection.message}))
 
