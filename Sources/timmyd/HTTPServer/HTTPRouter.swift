@@ -50,7 +50,10 @@ struct HTTPRouter: Sendable {
             return .eventStream(first: outcome.result, followUp: outcome.followUp)
         case .invoiceSVG(let jobID):
             let status = try await call(.status, try Self.credentials(jobID, request), caller).result
-            guard let invoice = status["invoice"]?["paymentRequest"]?.stringValue else {
+            // Only an invoice that can still be paid is drawn: a wallet should never be shown a dead one.
+            guard status["state"] == .string(JobState.awaitingPayment.rawValue),
+                let invoice = status["invoice"]?["paymentRequest"]?.stringValue
+            else {
                 let state = status["state"] ?? .null
                 throw .application(
                     .wrongState, "There is no invoice to pay: the job is \(state.stringValue ?? "not awaiting payment").",
