@@ -12,6 +12,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case overloaded
     case refundsDisabled = "refunds_disabled"
     case refundFailed = "refund_failed"
+    /// Too many unpaid jobs from one client address (the web front's abuse limit).
+    case tooManyUnpaid = "too_many_unpaid"
 
     public var code: Int {
         switch self {
@@ -26,6 +28,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .overloaded: -32009
         case .refundsDisabled: -32010
         case .refundFailed: -32011
+        case .tooManyUnpaid: -32012
         }
     }
 }
