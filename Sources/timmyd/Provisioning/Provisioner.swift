@@ -17,6 +17,7 @@ actor Provisioner {
     private let vault: KeyVault
     private let keyAlgorithm: SSHKeyAlgorithm
     private let crashAfterPhase: ProvisionPhase?
+    private let crashBeforeRecording: ProvisionPhase?
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
@@ -24,9 +25,11 @@ actor Provisioner {
 
     init(
         store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
-        threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil, logger: Logger
+        threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil,
+        crashBeforeRecording: ProvisionPhase? = nil, logger: Logger
     ) {
         self.crashAfterPhase = crashAfterPhase
+        self.crashBeforeRecording = crashBeforeRecording
         self.store = store
         self.provider = provider
         self.vault = vault
@@ -92,6 +95,10 @@ actor Provisioner {
                 } catch {
                     try await fail(job, error)
                     return
+                }
+                if let crashBeforeRecording, next == crashBeforeRecording {
+                    logger.critical("fault injection: SIGKILL before recording phase \(next.rawValue)")
+                    raise(SIGKILL)
                 }
                 _ = try store.recordPhase(
                     next, of: jobID, after: current, setting: created.columns, reason: "phase \(next.rawValue)")

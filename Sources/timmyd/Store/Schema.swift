@@ -67,5 +67,11 @@ enum Schema {
                     paid_at INTEGER
                 );
                 """),
+        Migration(
+            version: 2, name: "sealed one-off Tailscale auth key",
+            // The auth key's secret is shown by Tailscale only once, but the droplet that
+            // needs it is made in a later phase: it is kept sealed until then (see
+            // DigitalOceanNodeProvider) and wiped when the droplet exists.
+            sql: "ALTER TABLE jobs ADD COLUMN tailscale_auth_key_sealed BLOB;"),
     ]
 }
