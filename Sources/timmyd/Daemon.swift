@@ -72,7 +72,8 @@ final class Daemon: Sendable {
         let watcher = PaymentWatcher(
             store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger)
         let dispatcher = Dispatcher.make(
-            store: store, payments: payments, provider: provider, watcher: watcher, vault: vault,
+            store: store, payments: payments, provider: provider, provisioner: provisioner, watcher: watcher,
+            vault: vault,
             configuration: configuration, logger: logger)
         let server = SocketServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
 

@@ -10,6 +10,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case stubOnly = "stub_only"
     case overloaded
+    /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
+    case teardownIncomplete = "teardown_incomplete"
 
     public var code: Int {
         switch self {
@@ -22,6 +24,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .upstreamUnavailable: -32007
         case .stubOnly: -32008
         case .overloaded: -32009
+        case .teardownIncomplete: -32010
         }
     }
 }

@@ -3,7 +3,8 @@ import Protocol
 
 extension Dispatcher {
     static func make(
-        store: JobStore, payments: PaymentBackend, provider: NodeProvider, watcher: PaymentWatcher, vault: KeyVault,
+        store: JobStore, payments: PaymentBackend, provider: NodeProvider, provisioner: Provisioner,
+        watcher: PaymentWatcher, vault: KeyVault,
         configuration: DaemonConfiguration, logger: Logger
     ) -> Dispatcher {
         let bootstrap = BootstrapService(
@@ -11,6 +12,7 @@ extension Dispatcher {
             logger: logger)
         let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
         let userData = UserDataService(configuration: configuration)
+        let cloud = CloudAdminService(store: store, provider: provider, provisioner: provisioner, logger: logger)
         let info = DaemonInfoService(configuration: configuration, payments: payments, provider: provider, watcher: watcher)
         return Dispatcher(
             handlers: [
@@ -19,6 +21,7 @@ extension Dispatcher {
                 .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel,
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
+                .jobsRetry: cloud.retry, .jobsDestroy: cloud.destroy, .reconcile: cloud.reconcile,
             ], logger: logger)
     }
 }
