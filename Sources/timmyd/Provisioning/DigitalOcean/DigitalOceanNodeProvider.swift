@@ -80,6 +80,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
         case .accountKeyRemoved:
             // The key is on the droplet now; the account copy only widens what a leaked token opens.
             if let id = job.doSSHKeyID { try await digitalOcean.deleteSSHKey(id) }
+            try await revokeStrayTailscaleKeys(of: job)
             return ProvisionedResources()
         }
     }
@@ -179,6 +180,17 @@ struct DigitalOceanNodeProvider: NodeProvider {
             }
             try await sleeper(min(interval, remaining))
             interval = min(interval * 3 / 2, 30_000)
+        }
+    }
+
+    /// Revokes the job's auth keys other than the recorded one: made by a run that died
+    /// before recording its key. The recorded key stays, since the node may not have
+    /// used it yet; it is one-off and expires soon.
+    private func revokeStrayTailscaleKeys(of job: JobRecord) async throws {
+        guard let tailscale else { return }
+        for key in try await tailscale.keys()
+        where key.description == job.resourceName && !key.revoked && key.id != job.tailscaleKeyID {
+            try await tailscale.revokeKey(key.id)
         }
     }
 
