@@ -42,7 +42,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources {
         do {
             return try await performUnmapped(phase, for: job)
-        } catch let failure as ProvisioningFailure {
+        } catch var failure as ProvisioningFailure {
+            failure.detail = "\(phase.rawValue): \(failure.detail)"
             throw failure
         } catch {
             // A shutdown cancels the sleeps and calls: that is no failure, the job resumes later.
