@@ -116,6 +116,6 @@ struct ProvisioningFixture {
             digitalOcean: CloudFixtures.digitalOcean(transport, log), tailscale: tailscale.map { CloudFixtures.tailscale($0, log) },
             tailscaleTags: ["tag:timmy-node"], tailscaleKeyExpirySeconds: 3600, vault: vault,
             activeTimeoutMilliseconds: activeTimeoutMilliseconds, pollIntervalMilliseconds: 100, sleeper: log.sleeper,
-            logger: Logger(label: "test"))
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
     }
 }

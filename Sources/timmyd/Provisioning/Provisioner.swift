@@ -137,7 +137,7 @@ actor Provisioner {
         // The node is gone, so its key opens nothing: drop it rather than hand it out.
         var columns: [(String, SQLValue)] = [
             ("error_public", .text(failure.publicMessage)), ("error_detail", .text(failure.detail)),
-            ("ssh_private_key_sealed", .null),
+            ("ssh_private_key_sealed", .null), ("tailscale_auth_key_sealed", .null),
         ]
         if !job.buyerSuppliedKey {
             columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null)]
