@@ -78,6 +78,43 @@ struct CloudProvisioningTests {
     }
 }
 
+/// Slow upstream answers, and provisioning without Tailscale.
+@Suite(.serialized)
+struct CloudSlowAndPlainTests {
+    /// A create that times out but is carried out later anyway: the daemon keeps
+    /// looking for it rather than making a second one; a slow lookup is simply retried.
+    @Test func slowAnswersTimeOutAndAreRecoveredWithoutDuplicates() throws {
+        let fake = try FakeCloud.startOrSkip()
+        try fake.faults([
+            ["method": "POST", "path": "^/v2/droplets$", "delaySeconds": 2, "count": 1],
+            ["method": "GET", "path": "^/v2/droplets/", "delaySeconds": 2, "count": 1],
+        ])
+        let daemon = try CloudProvisioningTests.daemon(fake, ["CLOUD_HTTP_TIMEOUT_MS": "1000"]).start()
+        let job = try CloudProvisioningTests.paidJob(daemon)
+        _ = try daemon.waitFor(job, state: .ready, timeout: 30)
+        sleep(2)  // long enough for any late create to land
+        try CloudProvisioningTests.expectExactlyOneNode(job.jobId, fake)
+        #expect(daemon.log_().contains("DigitalOcean did not answer in time"))
+    }
+
+    @Test func withoutATailscaleKeyTheNodeJoinsNoTailnet() throws {
+        let fake = try FakeCloud.startOrSkip()
+        var environment = fake.daemonEnvironment
+        environment["TAILSCALE_API_KEY"] = nil
+        environment["TAILSCALE_API_URL"] = nil
+        let daemon = try DaemonHarness(environment: environment).start()
+        #expect(try daemon.call("daemon.info")["provisioning"]?["summary"]?.stringValue?.contains("no Tailscale") == true)
+        let job = try CloudProvisioningTests.paidJob(daemon)
+        let ready = try daemon.waitFor(job, state: .ready)
+        #expect(ready.node?.tailscaleHostname == nil)
+        let state = try fake.state()
+        #expect((state["tailscaleKeys"]?.arrayValue ?? []).isEmpty)
+        let droplet = try #require(CloudProvisioningTests.resources(of: job.jobId, in: state).droplets.first)
+        #expect(droplet["_createRequest"]?["user_data"]?.stringValue?.contains("TS_AUTHKEY=''") == true)
+        #expect(state["violations"]?.arrayValue ?? [] == [])
+    }
+}
+
 /// SIGKILL around every phase's upstream call, then a restart: the job still ends
 /// `ready` with exactly one droplet, one volume and nothing left behind.
 @Suite(.serialized)

@@ -177,6 +177,16 @@ import Testing
         #expect(orphans.map(\.id) == ["2", "v", "42"])
         #expect(orphans.first?.taggedJobID == other)
     }
+
+    @Test func aSecondDropletTaggedForALiveJobIsAStray() throws {
+        let fixture = try ProvisioningFixture()
+        var live = fixture.job
+        live.doDropletID = "1"
+        let tags = ["timmy-node", live.resourceTag]
+        let orphans = CloudAdminService.orphans(
+            [resource(.droplet, "1", live.resourceName, tags), resource(.droplet, "2", live.resourceName, tags)], liveJobs: [live])
+        #expect(orphans.map(\.id) == ["2"])
+    }
 }
 
 @Suite struct SSHFingerprintMD5Tests {

@@ -21,6 +21,9 @@ actor Provisioner {
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
+    /// Jobs asked to start while their previous task was still winding down (a retry
+    /// right after a failure): started again as soon as that task ends.
+    private var startAgain: Set<String> = []
     private var stopped = false
 
     init(
@@ -39,7 +42,11 @@ actor Provisioner {
     }
 
     func start(jobID: String) {
-        guard !stopped, running[jobID] == nil else { return }
+        guard !stopped else { return }
+        guard running[jobID] == nil else {
+            startAgain.insert(jobID)
+            return
+        }
         running[jobID] = Task { [weak self] in
             await self?.provision(jobID: jobID)
             await self?.finished(jobID: jobID)
@@ -64,7 +71,11 @@ actor Provisioner {
 
     var activeJobCount: Int { running.count }
 
-    private func finished(jobID: String) { running[jobID] = nil }
+    private func finished(jobID: String) {
+        running[jobID] = nil
+        // A start that came in meanwhile finds the job's state anew; a job no longer provisioning just returns.
+        if startAgain.remove(jobID) != nil { start(jobID: jobID) }
+    }
 
     private func provision(jobID: String) async {
         do {

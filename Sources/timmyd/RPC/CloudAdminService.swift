@@ -99,12 +99,20 @@ struct CloudAdminService: Sendable {
 
     /// Which resources no live job owns: by its `timmy-job-<id>` tag, by a recorded id,
     /// or (for an untagged one, such as an account SSH key) by its `timmy-<id8>` name.
+    /// A droplet or volume tagged for a live job that recorded a different one is a stray.
     static func orphans(_ resources: [CloudResource], liveJobs: [JobRecord]) -> [CloudResource] {
-        let liveIDs = Set(liveJobs.map(\.id))
+        let live = Dictionary(liveJobs.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         let recorded = Set(liveJobs.flatMap { [$0.doDropletID, $0.doVolumeID, $0.doSSHKeyID].compactMap { $0 } })
         let names = Set(liveJobs.map(\.resourceName))
         return resources.filter { resource in
-            if let owner = resource.taggedJobID { return !liveIDs.contains(owner) }
+            if let owner = resource.taggedJobID {
+                guard let job = live[owner] else { return true }
+                switch resource.kind {
+                case .droplet: return job.doDropletID.map { $0 != resource.id } ?? false
+                case .volume: return job.doVolumeID.map { $0 != resource.id } ?? false
+                case .sshKey: return false
+                }
+            }
             if recorded.contains(resource.id) { return false }
             return !names.contains(resource.name)
         }

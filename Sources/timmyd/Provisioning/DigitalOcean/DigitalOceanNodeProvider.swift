@@ -81,6 +81,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
         case .accountKeyRemoved:
             // The key is on the droplet now; the account copy only widens what a leaked token opens.
             if let id = job.doSSHKeyID { try await digitalOcean.deleteSSHKey(id) }
+            try await deleteStrayDroplets(of: job)
             try await revokeStrayTailscaleKeys(of: job)
             return ProvisionedResources()
         }
@@ -184,6 +185,17 @@ struct DigitalOceanNodeProvider: NodeProvider {
         }
     }
 
+    /// Deletes droplets with the job's tag other than the recorded one: a create that
+    /// timed out and was carried out later anyway. (Volume names and account keys are
+    /// unique, so a late second create of those fails instead.)
+    private func deleteStrayDroplets(of job: JobRecord) async throws {
+        guard let recorded = job.doDropletID else { return }
+        for droplet in try await digitalOcean.droplets(tagged: job.resourceTag) where droplet.id != recorded {
+            logger.error("deleting a stray droplet", metadata: ["job": "\(job.id)", "droplet": "\(droplet.id)"])
+            try await digitalOcean.deleteDroplet(droplet.id)
+        }
+    }
+
     /// Revokes the job's auth keys other than the recorded one: made by a run that died
     /// before recording its key. The recorded key stays, since the node may not have
     /// used it yet; it is one-off and expires soon.
@@ -200,14 +212,21 @@ struct DigitalOceanNodeProvider: NodeProvider {
     /// Looks the resource up and creates it only when absent. A create whose outcome is
     /// unknown (a lost reply, a timeout, a 5xx) is followed by another lookup, never by a
     /// blind second create; so is a conflict (the name was taken meanwhile, by us).
+    /// After a timeout the server may still be working on the request, so the lookup is
+    /// repeated for twice the call's timeout before a second create is risked.
     private func lookUpOrCreate<T: Sendable>(
         _ what: String, job: JobRecord, lookup: () async throws -> T?, create: () async throws -> T
     ) async throws -> T {
         var attempt = 1
+        var settleUntil: Timestamp? = nil
         while true {
             if let found = try await lookup() {
                 if attempt > 1 { logger.info("found the \(what) after an unclear create", metadata: ["job": "\(job.id)"]) }
                 return found
+            }
+            if let until = settleUntil, Timestamp.now() < until {
+                try await sleeper(min(1000, max(1, until.milliseconds - Timestamp.now().milliseconds)))
+                continue
             }
             do {
                 return try await create()
@@ -217,6 +236,9 @@ struct DigitalOceanNodeProvider: NodeProvider {
                 logger.warning(
                     "\(what) create unclear; looking it up before trying again",
                     metadata: ["job": "\(job.id)", "error": "\(error)"])
+                if error == .timeout {
+                    settleUntil = Timestamp.now().adding(milliseconds: Int64(digitalOcean.timeoutMilliseconds) * 2)
+                }
                 try await sleeper(digitalOcean.http.policy.backoff(attempt: attempt))
                 attempt += 1
             }
