@@ -211,6 +211,42 @@ struct CloudFailureAndAdminTests {
         #expect(reconcile["orphans"] == [])
     }
 
+    /// An error retries cannot cure (a 422 on the droplet create) fails the job and
+    /// deletes the key and volume made before it; the raw answer stays for the admin.
+    @Test func aRefusedDropletCreateFailsTheJobAndDeletesWhatWasMade() throws {
+        let fake = try FakeCloud.startOrSkip()
+        try fake.faults([["method": "POST", "path": "^/v2/droplets$", "status": 422, "count": 1]])
+        let daemon = try CloudProvisioningTests.daemon(fake).start()
+        let job = try CloudProvisioningTests.paidJob(daemon)
+        let failed = try daemon.waitFor(job, state: .failed)
+        #expect(failed.error?.contains("422") == false)
+        let admin = try daemon.call("admin.jobs.get", ["jobId": .string(job.jobId)])
+        #expect(admin["errorDetail"]?.stringValue?.hasPrefix("droplet_created: DigitalOcean answered 422") == true)
+        let state = try fake.state()
+        #expect((state["droplets"]?.arrayValue ?? []).isEmpty && (state["volumes"]?.arrayValue ?? []).isEmpty)
+        #expect((state["sshKeys"]?.arrayValue ?? []).isEmpty)
+        #expect((state["tailscaleKeys"]?.arrayValue ?? []).allSatisfy { $0["revoked"]?.boolValue == true })
+    }
+
+    /// A tear-down DigitalOcean refuses leaves the node `ready`, says so, and can be repeated.
+    @Test func aDestroyThatCannotDeleteEverythingMovesNothing() throws {
+        let fake = try FakeCloud.startOrSkip()
+        let daemon = try CloudProvisioningTests.daemon(fake).start()
+        let job = try CloudProvisioningTests.paidJob(daemon)
+        _ = try daemon.waitFor(job, state: .ready)
+        try fake.faults([["method": "DELETE", "path": "^/v2/droplets/", "status": 403, "count": 1]])
+        let refused = try daemon.ctl("destroy", job.jobId)
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains("[teardown_incomplete]"))
+        #expect(try daemon.status(job).state == .ready)
+        #expect(try daemon.events(job.jobId).contains {
+            $0["reason"]?.stringValue?.hasPrefix("tear-down incomplete") == true && $0["actorUid"]?.intValue == Int64(getuid())
+        })
+        #expect(try daemon.ctl("destroy", job.jobId).status == 0)
+        #expect(try daemon.status(job).state == .destroyed)
+        #expect((try fake.state()["droplets"]?.arrayValue ?? []).isEmpty)
+    }
+
     @Test func retryDestroyAndReconcileEndToEnd() throws {
         let fake = try FakeCloud.startOrSkip()
         try fake.configure(neverActive: true)

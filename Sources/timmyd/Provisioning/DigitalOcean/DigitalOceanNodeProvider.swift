@@ -121,8 +121,9 @@ struct DigitalOceanNodeProvider: NodeProvider {
 
     private func ensureDroplet(for job: JobRecord) async throws -> DODroplet {
         let request = try dropletRequest(for: job)
+        // Droplet names are not unique, so a 409/422 here is a refusal, not a sign it exists.
         return try await lookUpOrCreate(
-            "droplet", job: job, lookup: { try await existingDroplet(of: job) },
+            "droplet", job: job, conflictMeansExists: false, lookup: { try await existingDroplet(of: job) },
             create: { try await digitalOcean.createDroplet(request) })
     }
 
@@ -215,7 +216,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
     /// After a timeout the server may still be working on the request, so the lookup is
     /// repeated for twice the call's timeout before a second create is risked.
     private func lookUpOrCreate<T: Sendable>(
-        _ what: String, job: JobRecord, lookup: () async throws -> T?, create: () async throws -> T
+        _ what: String, job: JobRecord, conflictMeansExists: Bool = true, lookup: () async throws -> T?,
+        create: () async throws -> T
     ) async throws -> T {
         var attempt = 1
         var settleUntil: Timestamp? = nil
@@ -231,7 +233,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
             do {
                 return try await create()
             } catch let error as DigitalOceanError
-                where attempt < Self.createAttempts && (error.outcomeUnknown || (attempt == 1 && [409, 422].contains(error.status ?? 0)))
+                where attempt < Self.createAttempts
+                    && (error.outcomeUnknown || (conflictMeansExists && attempt == 1 && [409, 422].contains(error.status ?? 0)))
             {
                 logger.warning(
                     "\(what) create unclear; looking it up before trying again",

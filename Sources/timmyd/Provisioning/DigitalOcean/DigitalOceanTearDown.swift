@@ -28,8 +28,12 @@ extension DigitalOceanNodeProvider {
                 volumeIDs.insert(volume.id)
             }
         }
+        // While a droplet could not be deleted its volume stays attached: one try, no waiting.
+        let dropletsGone = problems.isEmpty
         for id in volumeIDs.sorted() {
-            await attempt("volume \(id)") { try await deleteVolumeOnceDetached(id) }
+            await attempt("volume \(id)") {
+                if dropletsGone { try await deleteVolumeOnceDetached(id) } else { try await digitalOcean.deleteVolume(id) }
+            }
         }
 
         await attempt("account ssh key") {
