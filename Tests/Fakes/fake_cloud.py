@@ -958,6 +958,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class QuietServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default backlog of 5 makes a burst of parallel connects
+    # wait a second for the SYN to be retried.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # A client that gave up (e.g. timed out during a delay fault) is normal

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -399,6 +400,24 @@ class FaultTests(FakeCloudTestCase):
         self.assertEqual(slow.status, 200)
         self.assertGreaterEqual(slow.elapsed, 1.0)
         self.assertLess(self.call("GET", "/v2/droplets").elapsed, 0.9)
+
+    def test_delay_stalls_only_its_request_and_parallel_creates_get_distinct_ids(self):
+        self.set_faults({"path": "^/v2/volumes$", "delaySeconds": 3})
+        slow = threading.Thread(target=self.call, args=("GET", "/v2/volumes"))
+        slow.start()
+        time.sleep(0.2)
+        answers = []
+        workers = [threading.Thread(target=lambda n=n: answers.append(self.create_droplet(name=f"d{n}")))
+                   for n in range(16)]
+        started = time.monotonic()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        self.assertLess(time.monotonic() - started, 2.0)  # not queued behind the 3 s delay
+        slow.join()
+        self.assertEqual(sorted(a.status for a in answers), [202] * 16)
+        self.assertEqual(len({a.json["droplet"]["id"] for a in answers}), 16)
 
     def test_drop_before_apply_creates_nothing(self):
         self.set_faults({"path": "^/v2/droplets$", "dropConnection": True})
