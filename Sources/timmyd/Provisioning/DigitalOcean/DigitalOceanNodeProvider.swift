@@ -81,8 +81,15 @@ struct DigitalOceanNodeProvider: NodeProvider {
         case .accountKeyRemoved:
             // The key is on the droplet now; the account copy only widens what a leaked token opens.
             if let id = job.doSSHKeyID { try await digitalOcean.deleteSSHKey(id) }
-            try await deleteStrayDroplets(of: job)
-            try await revokeStrayTailscaleKeys(of: job)
+            // Tidying after a crashed or timed-out run: worth a try, not worth failing a
+            // working node over (`admin.reconcile` reports a stray droplet later).
+            do {
+                try await deleteStrayDroplets(of: job)
+                try await revokeStrayTailscaleKeys(of: job)
+            } catch {
+                if Task.isCancelled { throw CancellationError() }
+                logger.warning("could not tidy strays", metadata: ["job": "\(job.id)", "error": "\(error)"])
+            }
             return ProvisionedResources()
         }
     }
