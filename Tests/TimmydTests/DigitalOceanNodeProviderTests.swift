@@ -98,7 +98,7 @@ import Testing
             _ = try await fixture.provider(transport, log, activeTimeoutMilliseconds: 0).perform(.dropletActive, for: fixture.job)
             Issue.record("no failure")
         } catch let failure as ProvisioningFailure {
-            #expect(failure.publicMessage == "The server did not start in time. You can ask for a refund.")
+            #expect(failure.publicMessage == "The server did not start in time.")
             #expect(failure.detail == "droplet_active: droplet 51000004 still new, no public IPv4 after 0 s")
         }
     }

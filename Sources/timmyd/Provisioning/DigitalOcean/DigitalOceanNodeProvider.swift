@@ -49,7 +49,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
             // A shutdown cancels the sleeps and calls: that is no failure, the job resumes later.
             if Task.isCancelled || error is CancellationError { throw CancellationError() }
             throw ProvisioningFailure(
-                publicMessage: "The cloud provider could not build the node. You can ask for a refund.",
+                publicMessage: "The cloud provider could not build the node.",
                 detail: "\(phase.rawValue): \(error)")
         }
     }

@@ -14,7 +14,7 @@ extension DigitalOceanNodeProvider {
         while true {
             guard let droplet = try await digitalOcean.droplet(id) else {
                 throw ProvisioningFailure(
-                    publicMessage: "The server was removed while it was being set up. You can ask for a refund.",
+                    publicMessage: "The server was removed while it was being set up.",
                     detail: "droplet \(id) no longer exists")
             }
             if droplet.isActive { return droplet }
@@ -22,7 +22,7 @@ extension DigitalOceanNodeProvider {
             let remaining = deadline.milliseconds - Timestamp.now().milliseconds
             guard remaining > 0 else {
                 throw ProvisioningFailure(
-                    publicMessage: "The server did not start in time. You can ask for a refund.",
+                    publicMessage: "The server did not start in time.",
                     detail: "droplet \(id) still \(last) after \(activeTimeoutMilliseconds / 1000) s")
             }
             try await sleeper(min(interval, remaining))
