@@ -39,9 +39,31 @@ enum Backends {
         return .available(payer)
     }
 
-    static func provider(_ configuration: DaemonConfiguration) throws -> NodeProvider {
-        guard configuration.digitalOcean == nil else {
-            throw ConfigurationError("DO_API_TOKEN is set, but this build of timmyd has no DigitalOcean provider yet")
+    /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
+    static func provider(
+        _ configuration: DaemonConfiguration, http: HTTPClient, vault: KeyVault, logger: Logger
+    ) -> NodeProvider {
+        if let settings = configuration.digitalOcean {
+            let policy = RetryPolicy(
+                maximumAttempts: Int(settings.retryAttempts), baseDelayMilliseconds: settings.retryBaseDelayMilliseconds)
+            let timeout = Int(settings.httpTimeoutMilliseconds)
+            let tailscale = configuration.tailscale.map {
+                TailscaleClient(
+                    baseURL: $0.apiURL, apiKey: $0.apiKey, tailnet: $0.tailnet, transport: http, policy: policy,
+                    timeoutMilliseconds: timeout)
+            }
+            if tailscale == nil {
+                logger.notice("no TAILSCALE_API_KEY: nodes will not join a tailnet")
+            }
+            return DigitalOceanNodeProvider(
+                digitalOcean: DigitalOceanClient(
+                    baseURL: settings.apiURL, token: settings.token, transport: http, policy: policy,
+                    timeoutMilliseconds: timeout),
+                tailscale: tailscale, tailscaleTags: configuration.tailscale?.tags ?? [],
+                tailscaleKeyExpirySeconds: configuration.tailscale?.keyExpirySeconds ?? 3600, vault: vault,
+                activeTimeoutMilliseconds: settings.dropletActiveTimeoutSeconds * 1000,
+                pollIntervalMilliseconds: settings.dropletPollIntervalMilliseconds, sleeper: RetrySleepers.real,
+                logger: logger)
         }
         return StubNodeProvider(
             totalDelayMilliseconds: configuration.stubProvisionDelayMilliseconds,

@@ -39,7 +39,9 @@ final class Daemon: Sendable {
         try Migrator.migrate(database, Schema.migrations)
         let store = JobStore(database: database, changes: JobChangeNotifier())
 
-        let threadPool = NIOThreadPool(numberOfThreads: 2)
+        // Blocking work: key generation, and every upstream HTTP call (libcurl) for its
+        // whole duration, so enough threads that parallel jobs do not queue behind one slow call.
+        let threadPool = NIOThreadPool(numberOfThreads: 16)
         threadPool.start()
         HTTPClient.initializeLibrary()
         let payments: PaymentBackend
@@ -52,7 +54,8 @@ final class Daemon: Sendable {
             try? await threadPool.shutdownGracefully()
             throw error
         }
-        let provider = try Backends.provider(configuration)
+        let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
+        let provider = Backends.provider(configuration, http: HTTPClient(threadPool: threadPool), vault: vault, logger: logger)
         if configuration.requireReal && (payments.mode == .stub || provider.mode == .stub) {
             throw ConfigurationError(
                 "--require-real: payments are \(payments.mode.rawValue) and provisioning is \(provider.mode.rawValue)")
@@ -64,16 +67,17 @@ final class Daemon: Sendable {
         }
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
         let provisioner = Provisioner(
             store: store, provider: provider, vault: vault, keyAlgorithm: configuration.sshKeyAlgorithm,
-            threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase, logger: logger)
+            threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase,
+            crashBeforeRecording: configuration.faultCrashBeforeRecording, logger: logger)
         let refunder = Refunder(
             store: store, availability: refunds, crashAfterSend: configuration.faultCrashAfterRefundSent, logger: logger)
         let watcher = PaymentWatcher(
             store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger)
         let dispatcher = Dispatcher.make(
-            store: store, payments: payments, provider: provider, watcher: watcher, refunder: refunder, vault: vault,
+            store: store, payments: payments, provider: provider, provisioner: provisioner, watcher: watcher,
+            refunder: refunder, vault: vault,
             configuration: configuration, logger: logger)
         let server = SocketServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
 

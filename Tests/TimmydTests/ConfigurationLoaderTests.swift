@@ -227,6 +227,45 @@ import Testing
         #expect(!configuration.provisioningIsStubbed)
     }
 
+    @Test func cloudProvisioningDefaults() throws {
+        let configuration = try load(["DO_API_TOKEN": "do-token", "TAILSCALE_API_KEY": "ts-key"])
+        let digitalOcean = try #require(configuration.digitalOcean)
+        #expect(digitalOcean.dropletActiveTimeoutSeconds == 600)
+        #expect(digitalOcean.dropletPollIntervalMilliseconds == 5000)
+        #expect(digitalOcean.httpTimeoutMilliseconds == 30_000)
+        #expect(digitalOcean.retryAttempts == 5)
+        let tailscale = try #require(configuration.tailscale)
+        #expect(tailscale.tailnet == "-")
+        #expect(tailscale.tags == ["tag:timmy-node"])
+        #expect(tailscale.keyExpirySeconds == 3600)
+    }
+
+    @Test func cloudProvisioningSettingsAreRead() throws {
+        let configuration = try load([
+            "DO_API_TOKEN": "t", "DROPLET_ACTIVE_TIMEOUT_SECONDS": "90", "DROPLET_POLL_INTERVAL_MS": "250",
+            "CLOUD_HTTP_TIMEOUT_MS": "2000", "CLOUD_RETRY_ATTEMPTS": "3", "CLOUD_RETRY_BASE_MS": "50",
+            "TAILSCALE_API_KEY": "k", "TAILSCALE_TAGS": "tag:timmy-node, tag:btc", "TAILSCALE_KEY_EXPIRY_SECONDS": "600",
+        ])
+        #expect(configuration.digitalOcean?.dropletActiveTimeoutSeconds == 90)
+        #expect(configuration.digitalOcean?.dropletPollIntervalMilliseconds == 250)
+        #expect(configuration.digitalOcean?.httpTimeoutMilliseconds == 2000)
+        #expect(configuration.digitalOcean?.retryAttempts == 3)
+        #expect(configuration.digitalOcean?.retryBaseDelayMilliseconds == 50)
+        #expect(configuration.tailscale?.tags == ["tag:timmy-node", "tag:btc"])
+        #expect(configuration.tailscale?.keyExpirySeconds == 600)
+    }
+
+    @Test(arguments: ["timmy", "tag:", "tag:a_b", ",", "tag:ok,node"])
+    func badTailscaleTagsAreRefused(_ tags: String) throws {
+        let error = try #require(configurationError { try load(["TAILSCALE_API_KEY": "k", "TAILSCALE_TAGS": tags]) })
+        #expect(error.hasPrefix("TAILSCALE_TAGS must be"))
+    }
+
+    @Test func plainHTTPTailscaleURLToANonLoopbackHostIsRefused() throws {
+        let error = try #require(configurationError { try load(["TAILSCALE_API_KEY": "k", "TAILSCALE_API_URL": "http://api.tailscale.com"]) })
+        #expect(error.hasPrefix("TAILSCALE_API_URL must start with https://"))
+    }
+
     @Test func lnbitsKeyWithoutURLOrURLWithoutKeyIsAnError() throws {
         #expect(configurationError { try load(["LNBITS_API_KEY": "k"]) }?.contains("LNBITS_URL is not") == true)
         #expect(configurationError { try load(["LNBITS_URL": "https://l.example"]) }?.contains("LNBITS_API_KEY") == true)

@@ -14,6 +14,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case refundFailed = "refund_failed"
     /// Too many unpaid jobs from one client address (the web front's abuse limit).
     case tooManyUnpaid = "too_many_unpaid"
+    /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
+    case teardownIncomplete = "teardown_incomplete"
 
     public var code: Int {
         switch self {
@@ -29,6 +31,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundsDisabled: -32010
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
+        case .teardownIncomplete: -32013
         }
     }
 }

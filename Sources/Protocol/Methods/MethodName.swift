@@ -14,6 +14,9 @@ public enum MethodName: String, Sendable, CaseIterable {
     case stats = "admin.stats"
     case simulatePayment = "admin.payments.simulate"
     case userDataRender = "admin.userData.render"
+    case jobsRetry = "admin.jobs.retry"
+    case jobsDestroy = "admin.jobs.destroy"
+    case reconcile = "admin.reconcile"
 
     /// The notification `bootstrap.watch` sends after each change.
     public static let changedNotification = "bootstrap.changed"

@@ -52,6 +52,7 @@ struct ConfigurationLoader {
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
             faultCrashAfterRefundSent: boolean("TIMMY_FAULT_CRASH_AFTER_REFUND_SENT"),
+            faultCrashBeforeRecording: try phase("TIMMY_FAULT_CRASH_BEFORE_RECORDING"),
             lnbits: try lnbitsSettings(),
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),
@@ -165,14 +166,39 @@ struct ConfigurationLoader {
     private func digitalOceanSettings() throws -> DigitalOceanSettings? {
         guard let token = try secret("DO_API_TOKEN") else { return nil }
         let url = string("DO_API_URL") ?? "https://api.digitalocean.com"
-        return DigitalOceanSettings(apiURL: try baseURL(url, name: "DO_API_URL"), token: token)
+        return DigitalOceanSettings(
+            apiURL: try baseURL(url, name: "DO_API_URL"), token: token,
+            dropletActiveTimeoutSeconds: try integer("DROPLET_ACTIVE_TIMEOUT_SECONDS", default: 600, in: 1...86_400),
+            dropletPollIntervalMilliseconds: try integer("DROPLET_POLL_INTERVAL_MS", default: 5000, in: 10...600_000),
+            httpTimeoutMilliseconds: try integer("CLOUD_HTTP_TIMEOUT_MS", default: 30_000, in: 100...600_000),
+            retryAttempts: try integer("CLOUD_RETRY_ATTEMPTS", default: 5, in: 1...20),
+            retryBaseDelayMilliseconds: try integer("CLOUD_RETRY_BASE_MS", default: 1000, in: 1...60_000))
     }
 
     private func tailscaleSettings() throws -> TailscaleSettings? {
         guard let key = try secret("TAILSCALE_API_KEY") else { return nil }
         let url = string("TAILSCALE_API_URL") ?? "https://api.tailscale.com"
+        let tailnet = string("TAILSCALE_TAILNET") ?? "-"
+        guard tailnet.utf8.count <= 200, !tailnet.contains("/"), !tailnet.contains("?"), !tailnet.contains("#") else {
+            throw ConfigurationError("TAILSCALE_TAILNET must be a tailnet name, or - for the API key's own")
+        }
         return TailscaleSettings(
-            apiURL: try baseURL(url, name: "TAILSCALE_API_URL"), apiKey: key, tailnet: string("TAILSCALE_TAILNET") ?? "-")
+            apiURL: try baseURL(url, name: "TAILSCALE_API_URL"), apiKey: key, tailnet: tailnet,
+            tags: try tailscaleTags(),
+            keyExpirySeconds: try integer("TAILSCALE_KEY_EXPIRY_SECONDS", default: 3600, in: 60...7_776_000))
+    }
+
+    /// `TAILSCALE_TAGS`: comma-separated `tag:name` (letters, digits, -); at least one,
+    /// since keys made with an OAuth client must carry tags.
+    private func tailscaleTags() throws -> [String] {
+        guard let text = string("TAILSCALE_TAGS") else { return ["tag:timmy-node"] }
+        let tags = text.split(separator: ",").map { String($0.trimmingWhitespace()) }.filter { !$0.isEmpty }
+        let valid = !tags.isEmpty && tags.allSatisfy { tag in
+            tag.hasPrefix("tag:") && tag.count > 4 && tag.count <= 67
+                && tag.dropFirst(4).unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-") }
+        }
+        guard valid else { throw ConfigurationError("TAILSCALE_TAGS must be comma-separated tags such as tag:timmy-node") }
+        return tags
     }
 
     /// HTTPS, or plain HTTP to a loopback address (local test servers): secrets never cross a network in clear.

@@ -19,12 +19,26 @@ struct LNbitsSettings: Sendable {
 struct DigitalOceanSettings: Sendable {
     var apiURL: String
     var token: Secret
+    /// A new droplet must be active with a public IPv4 within this long, or the job fails.
+    var dropletActiveTimeoutSeconds: Int64 = 600
+    /// First wait between droplet status polls (it grows from there).
+    var dropletPollIntervalMilliseconds: Int64 = 5000
+    /// Each DigitalOcean and Tailscale call, connect included.
+    var httpTimeoutMilliseconds: Int64 = 30_000
+    /// Attempts per call on 429, 5xx and transport errors, the first included.
+    var retryAttempts: Int64 = 5
+    /// First backoff before a retry; it doubles per attempt (with jitter), up to 30 s.
+    var retryBaseDelayMilliseconds: Int64 = 1000
 }
 
 struct TailscaleSettings: Sendable {
     var apiURL: String
     var apiKey: Secret
     var tailnet: String
+    /// ACL tags every node's auth key carries (`tag:…`).
+    var tags: [String] = ["tag:timmy-node"]
+    /// Lifetime of each one-off auth key.
+    var keyExpirySeconds: Int64 = 3600
 }
 
 /// What a payment that arrives after its job expired or was cancelled does.
@@ -67,6 +81,9 @@ struct DaemonConfiguration: Sendable {
     var faultCrashAfterPhase: ProvisionPhase?
     /// Fault injection: SIGKILL right after a refund payment call returns, before its outcome is recorded.
     var faultCrashAfterRefundSent = false
+    /// Fault injection for crash tests: SIGKILL right after this phase's upstream calls
+    /// returned, before the outcome is recorded (a restart must find, not re-create).
+    var faultCrashBeforeRecording: ProvisionPhase?
 
     var lnbits: LNbitsSettings?
     var digitalOcean: DigitalOceanSettings?

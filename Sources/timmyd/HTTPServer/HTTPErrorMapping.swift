@@ -38,6 +38,8 @@ enum HTTPErrorMapping {
         case .refundsDisabled: .serviceUnavailable
         // The payment was tried and failed for certain: the upstream's doing, not the caller's.
         case .refundFailed: .badGateway
+        // Admin-only (retry, destroy), never reached over HTTP; mapped for completeness.
+        case .teardownIncomplete: .badGateway
         }
     }
 }

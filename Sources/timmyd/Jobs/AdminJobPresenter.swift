@@ -18,6 +18,7 @@ enum AdminJobPresenter {
             "keyClaimedAt": job.keyClaimedAt.map { .string($0.rfc3339) },
             "dropletId": job.doDropletID.map(JSONValue.string), "volumeId": job.doVolumeID.map(JSONValue.string),
             "accountSshKeyId": job.doSSHKeyID.map(JSONValue.string),
+            "tailscaleKeyId": job.tailscaleKeyID.map(JSONValue.string),
             "nodeIpv4": job.nodeIPv4.map(JSONValue.string),
             "tailscaleHostname": job.tailscaleHostname.map(JSONValue.string),
             "error": job.publicError.map(JSONValue.string), "errorDetail": job.errorDetail.map(JSONValue.string),

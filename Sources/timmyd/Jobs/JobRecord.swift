@@ -27,6 +27,8 @@ struct JobRecord: Sendable {
     var doVolumeID: String?
     var doDropletID: String?
     var tailscaleKeyID: String?
+    /// The one-off auth key's secret, sealed, from its phase until the droplet exists.
+    var sealedTailscaleAuthKey: [UInt8]?
     var nodeIPv4: String?
     var tailscaleHostname: String?
     var lnbitsURL: String?
@@ -44,6 +46,9 @@ struct JobRecord: Sendable {
 
     /// The `timmy-<id8>` name every resource of this job carries.
     var resourceName: String { "timmy-" + id.prefix(8) }
+
+    /// The tag only this job's cloud resources carry.
+    var resourceTag: String { "timmy-job-" + id }
 }
 
 extension JobRecord {
@@ -78,6 +83,7 @@ extension JobRecord {
         doVolumeID = row.string("do_volume_id")
         doDropletID = row.string("do_droplet_id")
         tailscaleKeyID = row.string("tailscale_key_id")
+        sealedTailscaleAuthKey = row.blob("tailscale_auth_key_sealed")
         nodeIPv4 = row.string("node_ipv4")
         tailscaleHostname = row.string("tailscale_hostname")
         lnbitsURL = row.string("lnbits_url")

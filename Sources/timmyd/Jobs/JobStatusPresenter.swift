@@ -36,9 +36,10 @@ enum JobStatusPresenter {
             return job.keyClaimedAt == nil || job.buyerSuppliedKey
                 ? "Your node is ready." : "Your node is ready. Its SSH key has been delivered."
         case .failed:
+            // The stored message is a sentence; end it exactly once.
             var reason = job.publicError ?? "unknown error"
-            if reason.hasSuffix(".") { reason.removeLast() }
-            return "Building the node failed: \(reason). You can ask for a refund."
+            if !reason.hasSuffix(".") { reason += "." }
+            return "Building the node failed: \(reason) You can ask for a refund."
         case .expired:
             return "The invoice expired unpaid. Nothing was charged; start a new purchase."
         case .cancelled:

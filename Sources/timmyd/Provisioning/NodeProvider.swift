@@ -9,6 +9,10 @@ struct ProvisionedResources: Sendable, Equatable {
     var nodeIPv4: String?
     var tailscaleHostname: String?
     var lnbitsURL: String?
+    /// The one-off Tailscale auth key, sealed, kept until the droplet that needs it exists.
+    var sealedTailscaleAuthKey: [UInt8]?
+    /// Wipe the sealed auth key (it is on the droplet now, or no longer needed).
+    var wipeTailscaleAuthKey = false
 
     var columns: [(String, SQLValue)] {
         let pairs: [(String, String?)] = [
@@ -16,7 +20,10 @@ struct ProvisionedResources: Sendable, Equatable {
             ("do_droplet_id", doDropletID), ("node_ipv4", nodeIPv4), ("tailscale_hostname", tailscaleHostname),
             ("lnbits_url", lnbitsURL),
         ]
-        return pairs.compactMap { name, value in value.map { (name, SQLValue.text($0)) } }
+        var columns = pairs.compactMap { name, value in value.map { (name, SQLValue.text($0)) } }
+        if let sealedTailscaleAuthKey { columns.append(("tailscale_auth_key_sealed", .blob(sealedTailscaleAuthKey))) }
+        if wipeTailscaleAuthKey { columns.append(("tailscale_auth_key_sealed", .null)) }
+        return columns
     }
 }
 
@@ -44,4 +51,36 @@ protocol NodeProvider: Sendable {
 
     /// Deletes everything the job created; safe to call more than once.
     func tearDown(_ job: JobRecord) async throws
+
+    /// Every cloud resource that looks like timmyd's (tag `timmy-node`, or a `timmy-` name), for reconciling.
+    func listResources() async throws -> [CloudResource]
+
+    /// Deletes one resource `listResources` reported; one already gone counts as deleted.
+    func delete(_ resource: CloudResource) async throws
+}
+
+extension NodeProvider {
+    func listResources() async throws -> [CloudResource] { [] }
+    func delete(_ resource: CloudResource) async throws {}
+}
+
+/// A droplet, volume or account SSH key in the cloud account, as reconciling sees it.
+struct CloudResource: Sendable, Equatable {
+    enum Kind: String, Sendable, Comparable {
+        // Deleted in this order: a volume is only free once its droplet is gone.
+        case droplet, volume, sshKey = "ssh_key"
+
+        private var order: Int { self == .droplet ? 0 : self == .volume ? 1 : 2 }
+        static func < (lhs: Kind, rhs: Kind) -> Bool { lhs.order < rhs.order }
+    }
+
+    var kind: Kind
+    var id: String
+    var name: String
+    var tags: [String]
+
+    /// The job named by a `timmy-job-<id>` tag, if it carries one.
+    var taggedJobID: String? {
+        tags.first { $0.hasPrefix("timmy-job-") }.map { String($0.dropFirst("timmy-job-".count)) }
+    }
 }

@@ -17,16 +17,22 @@ actor Provisioner {
     private let vault: KeyVault
     private let keyAlgorithm: SSHKeyAlgorithm
     private let crashAfterPhase: ProvisionPhase?
+    private let crashBeforeRecording: ProvisionPhase?
     private let threadPool: NIOThreadPool
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
+    /// Jobs asked to start while their previous task was still winding down (a retry
+    /// right after a failure): started again as soon as that task ends.
+    private var startAgain: Set<String> = []
     private var stopped = false
 
     init(
         store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
-        threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil, logger: Logger
+        threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil,
+        crashBeforeRecording: ProvisionPhase? = nil, logger: Logger
     ) {
         self.crashAfterPhase = crashAfterPhase
+        self.crashBeforeRecording = crashBeforeRecording
         self.store = store
         self.provider = provider
         self.vault = vault
@@ -36,7 +42,11 @@ actor Provisioner {
     }
 
     func start(jobID: String) {
-        guard !stopped, running[jobID] == nil else { return }
+        guard !stopped else { return }
+        guard running[jobID] == nil else {
+            startAgain.insert(jobID)
+            return
+        }
         running[jobID] = Task { [weak self] in
             await self?.provision(jobID: jobID)
             await self?.finished(jobID: jobID)
@@ -61,7 +71,11 @@ actor Provisioner {
 
     var activeJobCount: Int { running.count }
 
-    private func finished(jobID: String) { running[jobID] = nil }
+    private func finished(jobID: String) {
+        running[jobID] = nil
+        // A start that came in meanwhile finds the job's state anew; a job no longer provisioning just returns.
+        if startAgain.remove(jobID) != nil { start(jobID: jobID) }
+    }
 
     private func provision(jobID: String) async {
         do {
@@ -92,6 +106,10 @@ actor Provisioner {
                 } catch {
                     try await fail(job, error)
                     return
+                }
+                if let crashBeforeRecording, next == crashBeforeRecording {
+                    logger.critical("fault injection: SIGKILL before recording phase \(next.rawValue)")
+                    raise(SIGKILL)
                 }
                 _ = try store.recordPhase(
                     next, of: jobID, after: current, setting: created.columns, reason: "phase \(next.rawValue)")
@@ -130,7 +148,7 @@ actor Provisioner {
         // The node is gone, so its key opens nothing: drop it rather than hand it out.
         var columns: [(String, SQLValue)] = [
             ("error_public", .text(failure.publicMessage)), ("error_detail", .text(failure.detail)),
-            ("ssh_private_key_sealed", .null),
+            ("ssh_private_key_sealed", .null), ("tailscale_auth_key_sealed", .null),
         ]
         if !job.buyerSuppliedKey {
             columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null)]

@@ -3,8 +3,8 @@ import Protocol
 
 extension Dispatcher {
     static func make(
-        store: JobStore, payments: PaymentBackend, provider: NodeProvider, watcher: PaymentWatcher, refunder: Refunder,
-        vault: KeyVault,
+        store: JobStore, payments: PaymentBackend, provider: NodeProvider, provisioner: Provisioner,
+        watcher: PaymentWatcher, refunder: Refunder, vault: KeyVault,
         configuration: DaemonConfiguration, logger: Logger
     ) -> Dispatcher {
         let bootstrap = BootstrapService(
@@ -13,6 +13,7 @@ extension Dispatcher {
         let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
         let refunds = RefundService(store: store, refunder: refunder)
         let userData = UserDataService(configuration: configuration)
+        let cloud = CloudAdminService(store: store, provider: provider, provisioner: provisioner, logger: logger)
         let info = DaemonInfoService(
             configuration: configuration, payments: payments, provider: provider, watcher: watcher, refunder: refunder)
         return Dispatcher(
@@ -23,6 +24,7 @@ extension Dispatcher {
                 .jobsRefund: refunds.adminRefund,
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
+                .jobsRetry: cloud.retry, .jobsDestroy: cloud.destroy, .reconcile: cloud.reconcile,
             ], logger: logger)
     }
 }

@@ -51,6 +51,18 @@ enum OpenRPCDocument {
                 summary: "The cloud-init script a node would get, with placeholders for the job's name and Tailscale key.",
                 params: [("volumeGb", "integer", false), ("tailscale", "boolean", false)],
                 result: "{userData, bytes, sha256}")
+        case .jobsRetry:
+            Entry(
+                summary: "Provision a failed job again from scratch: its leftovers deleted, new resources, a new key.",
+                params: [("jobId", "string", true)], result: "job")
+        case .jobsDestroy:
+            Entry(
+                summary: "Tear a ready node down (droplet, volume, keys); the job becomes destroyed.",
+                params: [("jobId", "string", true)], result: "job")
+        case .reconcile:
+            Entry(
+                summary: "Cloud droplets, volumes and SSH keys that look like timmyd's but no live job owns; delete: true removes them.",
+                params: [("delete", "boolean", false)], result: "{mode, orphans, deletedCount, errors}")
         }
     }
 

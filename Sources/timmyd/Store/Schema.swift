@@ -67,7 +67,7 @@ enum Schema {
                     paid_at INTEGER
                 );
                 """),
-            // The web front caps unpaid jobs per client address; keeping the address with the
+        // The web front caps unpaid jobs per client address; keeping the address with the
         // job makes the count exact across restarts and expiry, with no counter to keep in step.
         Migration(
             version: 2, name: "client address of jobs bought over HTTP",
@@ -75,5 +75,11 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN client_address TEXT;
                 CREATE INDEX jobs_by_client_address ON jobs (client_address, state) WHERE client_address IS NOT NULL;
                 """),
+        Migration(
+            version: 3, name: "sealed one-off Tailscale auth key",
+            // The auth key's secret is shown by Tailscale only once, but the droplet that
+            // needs it is made in a later phase: it is kept sealed until then (see
+            // DigitalOceanNodeProvider) and wiped when the droplet exists.
+            sql: "ALTER TABLE jobs ADD COLUMN tailscale_auth_key_sealed BLOB;"),
     ]
 }
