@@ -78,6 +78,28 @@ struct CloudProvisioningTests {
     }
 }
 
+/// A buyer's own key that is already on the operator's account is used, and kept.
+@Suite(.serialized)
+struct CloudBuyerKeyTests {
+    @Test func aBuyersKeyAlreadyOnTheAccountIsUsedAndNeverDeleted() throws {
+        let fake = try FakeCloud.startOrSkip()
+        let daemon = try CloudProvisioningTests.daemon(fake).start()
+        let keyPath = daemon.folder + "/buyer"
+        let made = try runProgram("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "buyer", "-f", keyPath])
+        #expect(made.status == 0, "\(made.stderr)")
+        let publicKey = try String(contentsOfFile: keyPath + ".pub", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let planted = try fake.digitalOcean("POST", "/v2/account/keys", ["name": "operator laptop", "public_key": .string(publicKey)])
+        let job = try daemon.create(["sshPublicKey": .string(publicKey)])
+        _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
+        _ = try daemon.waitFor(job, state: .ready)
+        let state = try fake.state()
+        #expect(state["sshKeys"]?.arrayValue?.map { $0["id"] } == [planted["ssh_key"]?["id"]])
+        let droplet = try #require(CloudProvisioningTests.resources(of: job.jobId, in: state).droplets.first)
+        #expect(droplet["_createRequest"]?["ssh_keys"] == [planted["ssh_key"]?["id"] ?? .null])
+        #expect(state["violations"]?.arrayValue ?? [] == [])
+    }
+}
+
 /// Slow upstream answers, and provisioning without Tailscale.
 @Suite(.serialized)
 struct CloudSlowAndPlainTests {
