@@ -42,7 +42,7 @@ enum Backends {
     /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
     static func provider(
         _ configuration: DaemonConfiguration, http: HTTPClient, vault: KeyVault, logger: Logger
-    ) -> NodeProvider {
+    ) async throws -> NodeProvider {
         if let settings = configuration.digitalOcean {
             let policy = RetryPolicy(
                 maximumAttempts: Int(settings.retryAttempts), baseDelayMilliseconds: settings.retryBaseDelayMilliseconds)
@@ -55,7 +55,7 @@ enum Backends {
             if tailscale == nil {
                 logger.notice("no TAILSCALE_API_KEY: nodes will not join a tailnet")
             }
-            return DigitalOceanNodeProvider(
+            let provider = DigitalOceanNodeProvider(
                 digitalOcean: DigitalOceanClient(
                     baseURL: settings.apiURL, token: settings.token, transport: http, policy: policy,
                     timeoutMilliseconds: timeout),
@@ -64,6 +64,10 @@ enum Backends {
                 activeTimeoutMilliseconds: settings.dropletActiveTimeoutSeconds * 1000,
                 pollIntervalMilliseconds: settings.dropletPollIntervalMilliseconds, sleeper: RetrySleepers.real,
                 logger: logger)
+            for trouble in try await provider.checkCredentials() {
+                logger.warning("a cloud API is unavailable at start-up; provisioning will retry", metadata: ["error": "\(trouble)"])
+            }
+            return provider
         }
         return StubNodeProvider(
             totalDelayMilliseconds: configuration.stubProvisionDelayMilliseconds,

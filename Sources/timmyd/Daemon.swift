@@ -55,7 +55,14 @@ final class Daemon: Sendable {
             throw error
         }
         let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
-        let provider = Backends.provider(configuration, http: HTTPClient(threadPool: threadPool), vault: vault, logger: logger)
+        let provider: NodeProvider
+        do {
+            provider = try await Backends.provider(
+                configuration, http: HTTPClient(threadPool: threadPool), vault: vault, logger: logger)
+        } catch {
+            try? await threadPool.shutdownGracefully()
+            throw error
+        }
         if configuration.requireReal && (payments.mode == .stub || provider.mode == .stub) {
             throw ConfigurationError(
                 "--require-real: payments are \(payments.mode.rawValue) and provisioning is \(provider.mode.rawValue)")

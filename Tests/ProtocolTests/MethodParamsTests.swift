@@ -215,3 +215,23 @@ import Testing
         #expect(thrownError { try InvoiceInfo(json: ["paymentRequest": "x", "paymentHash": "y", "expiresAt": "z"]) } != nil)
     }
 }
+
+@Suite struct ReconcileParamsTests {
+    @Test func deleteDefaultsToFalseAndRoundTrips() throws {
+        #expect(try ReconcileParams(json: [:]).delete == false)
+        let params = try ReconcileParams(json: ["delete": true])
+        #expect(params.delete)
+        #expect(try ReconcileParams(json: params.json) == params)
+    }
+
+    @Test(arguments: [["delete": "yes"], ["delete": 1], ["dryRun": true]] as [JSONValue])
+    func badParamsAreRefused(_ json: JSONValue) {
+        #expect(throws: JSONRPCError.self) { try ReconcileParams(json: json) }
+    }
+
+    @Test func theCloudAdminMethodsNeedTheAdminRole() {
+        for method in [MethodName.jobsRetry, .jobsDestroy, .reconcile] {
+            #expect(method.requiredRole == .admin)
+        }
+    }
+}

@@ -148,10 +148,38 @@ import Testing
         #expect(await transport.calls == [
             "GET /v2/droplets?tag_name=\(fixture.job.resourceTag)&per_page=200&page=1", "DELETE /v2/droplets/51000005",
             "GET /v2/volumes?name=\(fixture.job.resourceName)&region=nyc3", "DELETE /v2/volumes/vol-5", "DELETE /v2/volumes/vol-5",
-            "DELETE /v2/account/keys/41000005",
+            "GET /v2/account/keys/41000005",
             "GET /v2/account/keys/\(SSHFingerprint.md5(ofPublicKeyLine: fixture.job.sshPublicKey!)!)",
         ])
         #expect(await tailscale.calls == ["DELETE /api/v2/tailnet/-/keys/kT", "GET /api/v2/tailnet/-/keys"])
+    }
+}
+
+extension DigitalOceanNodeProviderTests {
+    @Test func anAccountKeyTimmydDidNotUploadIsNeverDeleted() async throws {
+        var fixture = try ProvisioningFixture()
+        fixture.job.doSSHKeyID = "777"
+        let transport = ScriptedTransport([
+            .json(200, #"{"ssh_key":{"id":777,"fingerprint":"aa","name":"operator laptop"}}"#),
+            .json(200, #"{"droplets":[],"links":{},"meta":{"total":0}}"#),
+        ])
+        _ = try await fixture.provider(transport, log).perform(.accountKeyRemoved, for: fixture.job)
+        #expect(await transport.calls.filter { $0.hasPrefix("DELETE") }.isEmpty)
+    }
+
+    @Test func theJobsOwnAccountKeyIsDeletedOnceTheDropletExists() async throws {
+        var fixture = try ProvisioningFixture()
+        fixture.job.doSSHKeyID = "778"
+        fixture.job.doDropletID = "51000010"
+        let transport = ScriptedTransport([
+            .json(200, #"{"ssh_key":{"id":778,"fingerprint":"aa","name":"\#(fixture.job.resourceName)"}}"#), .noContent,
+            .json(200, #"{"droplets":[\#(CloudFixtures.dropletJSON(id: 51000010, tag: fixture.job.resourceTag))],"links":{},"meta":{"total":1}}"#),
+        ])
+        _ = try await fixture.provider(transport, log).perform(.accountKeyRemoved, for: fixture.job)
+        #expect(await transport.calls == [
+            "GET /v2/account/keys/778", "DELETE /v2/account/keys/778",
+            "GET /v2/droplets?tag_name=\(fixture.job.resourceTag)&per_page=200&page=1",
+        ])
     }
 }
 

@@ -20,6 +20,10 @@ import Testing
             if self.path == "/slow": time.sleep(3)
             if self.path == "/big": return self.reply(200, b"x" * 200000)
             self.reply(429 if self.path == "/limited" else 200, b'{"ok":true}', [("Retry-After", "7"), ("X-Test", "yes")])
+        def do_DELETE(self):
+            self.send_response(204)
+            self.send_header("X-Method", self.command)
+            self.end_headers()
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
             self.reply(201, body + b"|" + self.headers.get("Authorization", "").encode())
@@ -77,6 +81,15 @@ import Testing
             HTTPRequest(method: "POST", url: baseURL + "/echo", headers: [("Authorization", "Bearer t")], body: Array("hello".utf8)))
         #expect(response.status == 201)
         #expect(response.bodyText == "hello|Bearer t")
+    }
+
+    @Test func deleteGetsAnEmptyAnswerWithItsHeaders() async throws {
+        defer { finish() }
+        let client = HTTPClient(threadPool: pool)
+        let response = try await client.send(HTTPRequest(method: "DELETE", url: baseURL + "/v2/droplets/1"))
+        #expect(response.status == 204)
+        #expect(response.body.isEmpty)
+        #expect(response.headers["x-method"] == "DELETE")
     }
 
     @Test func slowServerTimesOut() async throws {

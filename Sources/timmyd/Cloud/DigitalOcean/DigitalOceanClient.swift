@@ -9,7 +9,7 @@ import Protocol
 struct DigitalOceanClient: Sendable {
     let baseURL: String
     let token: Secret
-    let http: RetryingTransport
+    private(set) var http: RetryingTransport
     var timeoutMilliseconds = 30_000
 
     init(baseURL: String, token: Secret, transport: HTTPTransport, policy: RetryPolicy = RetryPolicy(), timeoutMilliseconds: Int = 30_000) {
@@ -105,6 +105,15 @@ struct DigitalOceanClient: Sendable {
 
     func deleteDroplet(_ id: String) async throws(DigitalOceanError) {
         try await delete("/v2/droplets/\(Self.escape(id))")
+    }
+
+    /// This client with one attempt per call, for a quick check that should not hold anything up.
+    func withoutRetries() -> DigitalOceanClient {
+        var copy = self
+        var policy = http.policy
+        policy.maximumAttempts = 1
+        copy.http = RetryingTransport(transport: http.transport, policy: policy)
+        return copy
     }
 
     // MARK: Requests (internal for tests)

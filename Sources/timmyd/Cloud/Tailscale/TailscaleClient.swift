@@ -20,7 +20,7 @@ struct TailscaleClient: Sendable {
     let baseURL: String
     let apiKey: Secret
     let tailnet: String
-    let http: RetryingTransport
+    private(set) var http: RetryingTransport
     var timeoutMilliseconds = 30_000
 
     init(
@@ -77,6 +77,15 @@ struct TailscaleClient: Sendable {
         } catch where error.isNotFound {
             return
         }
+    }
+
+    /// This client with one attempt per call, for a quick check that should not hold anything up.
+    func withoutRetries() -> TailscaleClient {
+        var copy = self
+        var policy = http.policy
+        policy.maximumAttempts = 1
+        copy.http = RetryingTransport(transport: http.transport, policy: policy)
+        return copy
     }
 
     // MARK: Requests and replies

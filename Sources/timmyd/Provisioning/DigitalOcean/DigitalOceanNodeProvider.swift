@@ -65,7 +65,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
             guard let tailscale else { return ProvisionedResources() }
             // Not looked up first: a key is useless without its secret, which only the
             // create answer shows. A key made by a run that died before recording it is
-            // revoked at tear-down (found by its description) and expires soon anyway.
+            // found by its description and revoked once the node is up (or at tear-down),
+            // and expires soon anyway.
             let key = try await tailscale.createAuthKey(
                 tags: tailscaleTags, expirySeconds: tailscaleKeyExpirySeconds, description: job.resourceName)
             let sealed = try vault.box.seal(Array(key.key.reveal().utf8), associatedData: Self.tailscaleAAD(job))
@@ -80,7 +81,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
                 nodeIPv4: droplet.publicIPv4, tailscaleHostname: hostname, lnbitsURL: hostname.map { "http://\($0):5000" })
         case .accountKeyRemoved:
             // The key is on the droplet now; the account copy only widens what a leaked token opens.
-            if let id = job.doSSHKeyID { try await digitalOcean.deleteSSHKey(id) }
+            if let id = job.doSSHKeyID { try await deleteOwnSSHKey(id, of: job) }
             // Tidying after a crashed or timed-out run: worth a try, not worth failing a
             // working node over (`admin.reconcile` reports a stray droplet later).
             do {

@@ -37,7 +37,7 @@ extension DigitalOceanNodeProvider {
         }
 
         await attempt("account ssh key") {
-            if let id = job.doSSHKeyID { try await digitalOcean.deleteSSHKey(id) }
+            if let id = job.doSSHKeyID { try await deleteOwnSSHKey(id, of: job) }
             if let line = job.sshPublicKey, let fingerprint = SSHFingerprint.md5(ofPublicKeyLine: line),
                 let key = try await digitalOcean.sshKey(fingerprint), key.name == job.resourceName
             {

@@ -15,6 +15,18 @@ extension DigitalOceanNodeProvider {
         return found.first
     }
 
+    /// Deletes the account SSH key `id` if this job uploaded it (it carries the job's
+    /// name). A buyer's own key may already be on the operator's account under another
+    /// name: the phase then reuses that key, and it is never deleted.
+    func deleteOwnSSHKey(_ id: String, of job: JobRecord) async throws {
+        guard let key = try await digitalOcean.sshKey(id) else { return }
+        guard key.name == job.resourceName else {
+            logger.notice("keeping an account SSH key timmyd did not upload", metadata: ["job": "\(job.id)", "key": "\(id)"])
+            return
+        }
+        try await digitalOcean.deleteSSHKey(id)
+    }
+
     /// Deletes droplets with the job's tag other than the recorded one: a create that
     /// timed out and was carried out later anyway. (Volume names and account keys are
     /// unique, so a late second create of those fails instead.)
