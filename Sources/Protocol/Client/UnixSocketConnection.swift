@@ -38,18 +38,22 @@ final class UnixSocketConnection {
         #else
         let kind = SOCK_STREAM
         #endif
-        descriptor = socket(AF_UNIX, kind, 0)
-        guard descriptor >= 0 else { throw .system("cannot create a socket for", path: path) }
+        // The descriptor is stored only once connected: a class whose init throws after
+        // every stored property is set runs its deinit, which would close it a second
+        // time (and perhaps another thread's newly opened file with the same number).
+        let candidate = socket(AF_UNIX, kind, 0)
+        guard candidate >= 0 else { throw .system("cannot create a socket for", path: path) }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+                connect(candidate, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
         guard connected == 0 else {
             let error = ConnectionError.system("cannot connect to timmyd at", path: path)
-            close(descriptor)
+            close(candidate)
             throw error
         }
+        descriptor = candidate
     }
 
     deinit { close(descriptor) }
