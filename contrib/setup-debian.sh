@@ -16,6 +16,9 @@ packages=(
     # with ../shared/lnbits/lnbits-up.sh, which needs curl and makes a venv (python3-venv)
     # that it fills from PyPI on first use (~30 s, then cached under ~/.cache/timmy-lnbits).
     python3 python3-venv curl
+    # The buyer page's test drives headless Chromium through Selenium, Debian's own
+    # builds (Debian's python3, not a venv, imports selenium).
+    chromium chromium-driver python3-selenium
 )
 
 if [[ $(id -u) -eq 0 ]]; then
