@@ -1,6 +1,8 @@
 #!/usr/bin/python3
-"""Drives the buyer page in headless Chromium: buy, pay, watch it reach "ready",
-download the SSH key once, reload, cancel a second purchase, let a third expire.
+"""Drives the buyer page in headless Chromium. The "purchase" scenario: buy, pay,
+watch it reach "ready", download the SSH key once, reload, cancel a second
+purchase, let a third expire. The "failure" scenario (for a daemon whose stub
+provisioning is told to fail): buy, pay, see the failure and ask for a refund.
 
 Run with Debian's python3 (python3-selenium, chromium, chromium-driver), e.g.
 
@@ -56,6 +58,9 @@ class BuyerPageTest:
         self.base = args.base_url
         self.shots = args.screenshots
         os.makedirs(self.shots, exist_ok=True)
+        stale = os.path.join(self.shots, f"failure-{args.scenario}.png")
+        if os.path.exists(stale):
+            os.remove(stale)  # from an earlier run; it would suggest this one failed
         self.downloads = args.download_dir or tempfile.mkdtemp(prefix="timmy-downloads-")
         os.makedirs(self.downloads, exist_ok=True)
         self.tokens = []
@@ -160,10 +165,7 @@ class BuyerPageTest:
         self.screenshot("02-invoice")
 
         self.driver.execute_script(RECORD_STATES)
-        command = [part.replace("{jobId}", job_id) for part in shlex.split(self.args.pay_command)]
-        paid = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        paid_at = time.time() * 1000
-        check(paid.returncode == 0, f"the pay command succeeded: {paid.stderr.strip()}")
+        paid_at = self.pay(job_id)
 
         # A short stub provisioning may be over before a screenshot; say so and go on.
         try:
@@ -226,6 +228,27 @@ class BuyerPageTest:
             leaked = [token for token in self.tokens if token in text]
             check(not leaked, "no access token appears in the proxy's access log")
 
+    def run_failure(self):
+        self.open_offer()
+        job_id = self.buy()
+        self.pay(job_id)
+        self.wait_for_state("failed", timeout=max(self.args.timeout, 120))
+        check(self.visible("refund-form"), "a failed purchase shows the refund form")
+        self.screenshot("10-failed")
+        # Not a real invoice: whatever the daemon answers, the page must say it.
+        self.driver.find_element(By.ID, "refund-bolt11").send_keys("lnbcrt1pnotarealinvoice")
+        self.click("refund-submit")
+        self.wait("the refund answer", lambda: self.driver.find_element(By.ID, "refund-result").text
+                  not in ("", "Asking for the refund…"))
+        print(f"refund answer: {self.driver.find_element(By.ID, 'refund-result').text}", flush=True)
+        self.screenshot("11-refund-answer")
+
+    def pay(self, job_id):
+        command = [part.replace("{jobId}", job_id) for part in shlex.split(self.args.pay_command)]
+        paid = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        check(paid.returncode == 0, f"the pay command succeeded: {paid.stderr.strip()}")
+        return time.time() * 1000
+
     def download_key(self, job_id):
         name = f"timmy-{job_id[:8]}.key"
         path = os.path.join(self.downloads, name)
@@ -245,7 +268,7 @@ class BuyerPageTest:
     def main(self):
         self.results = {}
         try:
-            self.run()
+            self.run_failure() if self.args.scenario == "failure" else self.run()
             print("RESULT " + json.dumps(self.results), flush=True)
             print("buyer page test: passed", flush=True)
             return 0
@@ -253,7 +276,7 @@ class BuyerPageTest:
             traceback.print_exc()
             print(f"buyer page test: FAILED: {error}", file=sys.stderr, flush=True)
             try:
-                self.screenshot("failure")
+                self.screenshot(f"failure-{self.args.scenario}")
                 for entry in self.driver.get_log("browser"):
                     print(f"console: {entry.get('level')} {entry.get('message')}", file=sys.stderr)
             except Exception:
@@ -269,6 +292,7 @@ def parse_arguments():
     parser.add_argument("--screenshots", required=True, help="a folder for the PNG screenshots")
     parser.add_argument("--pay-command", required=True,
                         help="pays a job's invoice; {jobId} is replaced by the job id (split like a shell, not run by one)")
+    parser.add_argument("--scenario", choices=["purchase", "failure"], default="purchase")
     parser.add_argument("--download-dir", help="where Chromium saves the key (default: a new temporary folder)")
     parser.add_argument("--access-log", help="the proxy's access log, checked for leaked tokens at the end")
     parser.add_argument("--max-expiry-wait", type=int, default=60,

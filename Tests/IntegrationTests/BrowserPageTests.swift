@@ -6,31 +6,44 @@ import Testing
 /// in headless Chromium. Screenshots land in .build/test-artifacts/browser/.
 @Suite(.serialized)
 struct BrowserPageTests {
+    static let screenshots = BrowserTools.repositoryRoot + "/.build/test-artifacts/browser"
+
     @Test func buyerPageBuysPaysAndHandsOverTheKeyThroughNginx() throws {
         try BrowserTools.requireOrSkip()
         // The default stub delay (2 s) leaves time to photograph "provisioning";
         // short invoices let the test watch one expire.
         let daemon = try DaemonHarness(environment: ["STUB_PROVISION_DELAY_MS": "2000", "INVOICE_EXPIRY_SECONDS": "15"])
             .start()
+        let output = try runPageTest(daemon, scenario: "purchase")
+        #expect(output.contains("paid→ready: "))
+    }
+
+    @Test func buyerPageShowsAFailedBuildWithTheRefundForm() throws {
+        try BrowserTools.requireOrSkip()
+        let daemon = try DaemonHarness(environment: ["STUB_PROVISION_FAIL_AT": "droplet_created"]).start()
+        let output = try runPageTest(daemon, scenario: "failure")
+        #expect(output.contains("refund answer: "))
+    }
+
+    /// Runs Tests/Browser/buyer_page_test.py against `daemon` behind nginx; its stdout.
+    private func runPageTest(_ daemon: DaemonHarness, scenario: String) throws -> String {
         let proxy = try PageProxy(socketPath: daemon.socketPath)
         defer { proxy.stop() }
-
-        let shots = BrowserTools.repositoryRoot + "/.build/test-artifacts/browser"
-        try? FileManager.default.removeItem(atPath: shots)
-        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-        print("browser screenshots: \(shots)")
-
+        try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
+        print("browser screenshots (\(scenario)): \(Self.screenshots)")
         let result = try runProgram(
             "/usr/bin/python3",
             [
-                BrowserTools.repositoryRoot + "/Tests/Browser/buyer_page_test.py",
-                "--base-url", proxy.baseURL, "--screenshots", shots,
+                BrowserTools.repositoryRoot + "/Tests/Browser/buyer_page_test.py", "--scenario", scenario,
+                "--base-url", proxy.baseURL, "--screenshots", Self.screenshots,
                 "--download-dir", daemon.folder + "/downloads", "--access-log", proxy.accessLog,
                 "--pay-command", "\(Binaries.timmyctl) simulate-payment --socket \(daemon.socketPath) {jobId}",
             ])
         print(result.stdout)
-        #expect(result.status == 0, "buyer_page_test.py failed:\n\(result.stderr)\nnginx: \(proxy.errorLog())\ntimmyd: \(daemon.log_().suffix(3000))")
-        #expect(result.stdout.contains("paid→ready: "))
+        #expect(
+            result.status == 0,
+            "buyer_page_test.py \(scenario) failed:\n\(result.stderr)\nnginx: \(proxy.errorLog())\ntimmyd: \(daemon.log_().suffix(3000))")
+        return result.stdout
     }
 }
 

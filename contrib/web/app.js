@@ -477,13 +477,16 @@ async function requestRefund(event) {
   const bolt11 = $('refund-bolt11').value.trim();
   $('refund-submit').disabled = true;
   result.textContent = 'Asking for the refund…';
+  delete result.dataset.outcome;
   try {
     const status = await (await api('POST', jobPath('/refund'), { token: job.token, body: { bolt11 } })).json();
     result.textContent = 'Refund requested.';
+    result.dataset.outcome = 'ok';
     if (status && status.state) render(status);
     follow();
   } catch (error) {
     result.textContent = error.message;
+    result.dataset.outcome = 'error';
   } finally {
     $('refund-submit').disabled = false;
   }
