@@ -21,13 +21,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
 
         .target(name: "Protocol", dependencies: ["CJansson"]),
+        // QR codes for invoices, drawn as SVG (the daemon's web route) and as terminal
+        // text (timmyctl). Not in Protocol: third-party callers should not need libqrencode.
+        .target(name: "QRCode", dependencies: ["CQRencode"]),
         .executableTarget(
             name: "timmyd",
             dependencies: [
-                "Protocol", "CSQLite", "CCurl", "COpenSSL",
+                "Protocol", "QRCode", "CSQLite", "CCurl", "COpenSSL",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -37,12 +42,13 @@ let package = Package(
         .executableTarget(
             name: "timmyctl",
             dependencies: [
-                "Protocol",
+                "Protocol", "QRCode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
+        .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(name: "TimmydTests", dependencies: ["timmyd"]),
         .testTarget(name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"]),
     ]

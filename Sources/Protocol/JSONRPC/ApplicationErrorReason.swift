@@ -10,6 +10,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case upstreamUnavailable = "upstream_unavailable"
     case stubOnly = "stub_only"
     case overloaded
+    /// Too many unpaid jobs from one client address (the web front's abuse limit).
+    case tooManyUnpaid = "too_many_unpaid"
 
     public var code: Int {
         switch self {
@@ -22,6 +24,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .upstreamUnavailable: -32007
         case .stubOnly: -32008
         case .overloaded: -32009
+        case .tooManyUnpaid: -32010
         }
     }
 }

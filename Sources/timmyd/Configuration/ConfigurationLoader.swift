@@ -54,7 +54,8 @@ struct ConfigurationLoader {
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
-            logLevel: try logLevel())
+            logLevel: try logLevel(),
+            http: try httpSettings())
         return configuration
     }
 
@@ -101,6 +102,15 @@ struct ConfigurationLoader {
             throw ConfigurationError("\(name) must be one of: \(phases)")
         }
         return phase
+    }
+
+    private func httpSettings() throws -> HTTPSettings {
+        HTTPSettings(
+            trustForwardedFor: boolean("HTTP_TRUST_FORWARDED_FOR"),
+            maximumUnpaidPerAddress: try integer("HTTP_MAX_UNPAID_PER_ADDRESS", default: 3, in: 0...1_000_000),
+            maximumBodyBytes: Int(try integer("HTTP_MAX_BODY_BYTES", default: 16_384, in: 256...(16 << 20))),
+            requestTimeoutSeconds: try integer("HTTP_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...3600),
+            eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
     }
 
     private func logLevel() throws -> Logger.Level {

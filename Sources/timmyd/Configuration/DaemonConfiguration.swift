@@ -64,6 +64,25 @@ struct DaemonConfiguration: Sendable {
     var requireReal: Bool
     var logLevel: Logger.Level
 
+    var http = HTTPSettings()
+
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }
+}
+
+/// Limits for HTTP callers (a web proxy in front of the socket).
+struct HTTPSettings: Sendable {
+    /// Take the client address from `X-Forwarded-For`. Only a proxy that replaces the
+    /// header (nginx: `proxy_set_header X-Forwarded-For $remote_addr`) makes it
+    /// trustworthy; otherwise every HTTP caller counts as the one address "unix".
+    var trustForwardedFor = false
+    /// Jobs awaiting payment per client address; 0 turns the cap off.
+    var maximumUnpaidPerAddress: Int64 = 3
+    var unpaidLimit: Int64? { maximumUnpaidPerAddress > 0 ? maximumUnpaidPerAddress : nil }
+    var maximumBodyBytes = 16 * 1024
+    /// A request's head and body must arrive within this time, and a kept-alive
+    /// connection may wait this long for its next request.
+    var requestTimeoutSeconds: Int64 = 30
+    /// A comment line on an event stream this often, so proxies and browsers keep it open.
+    var eventStreamKeepAliveSeconds: Int64 = 15
 }

@@ -25,6 +25,12 @@ struct BootstrapService: Sendable {
                 throw JSONRPCError.invalidParams("sshPublicKey: \(error)", field: "sshPublicKey")
             }
         }
+        // Checked before asking for an invoice, so a flood of unpaid jobs costs the payment backend nothing;
+        // the insert checks again, atomically.
+        let unpaidLimit = caller.clientAddress == nil ? nil : configuration.http.unpaidLimit
+        if let unpaidLimit, let address = caller.clientAddress, try store.unpaidCount(clientAddress: address) >= unpaidLimit {
+            throw Self.tooManyUnpaid(unpaidLimit)
+        }
         let jobID = JobIdentifier.make()
         let invoice: CreatedInvoice
         do {
@@ -39,13 +45,19 @@ struct BootstrapService: Sendable {
         }
         let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
-        let job = try store.insert(
-            NewJob(
-                id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
-                paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest, invoiceExpiresAt: expiresAt,
-                accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
-                sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey),
-            actor: caller.uid)
+        let job: JobRecord
+        do {
+            job = try store.insert(
+                NewJob(
+                    id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
+                    paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
+                    invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
+                    sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
+                    clientAddress: caller.clientAddress),
+                actor: caller.uid, unpaidLimit: unpaidLimit)
+        } catch let error as UnpaidLimitReached {
+            throw Self.tooManyUnpaid(error.limit)
+        }
         logger.info("job created", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
         let result = CreateJobResult(
             jobId: job.id, accessToken: accessToken, state: job.state,
@@ -155,6 +167,12 @@ struct BootstrapService: Sendable {
             throw JSONRPCError.application(.badToken, "The access token does not match this job.")
         }
         return job
+    }
+
+    private static func tooManyUnpaid(_ limit: Int64) -> JSONRPCError {
+        .application(
+            .tooManyUnpaid, "There are already \(limit) unpaid purchases from your address; pay or cancel one first.",
+            extra: ["limit": .int(limit)])
     }
 
     private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {

@@ -6,6 +6,17 @@ struct Caller: Sendable {
     var uid: UInt32
     var gid: UInt32
     var role: CallerRole
+    /// How the request arrived. Over HTTP the role is always `client`, whatever the proxy's uid.
+    var transport: Transport = .jsonRPC
+    /// The buyer's address as the web proxy reported it (or "unix" when it is not
+    /// trusted); nil for JSON-RPC callers on the socket, who are local programs.
+    /// Unpaid jobs are capped per address.
+    var clientAddress: String? = nil
+
+    enum Transport: Sendable {
+        case jsonRPC
+        case http
+    }
 }
 
 /// Pushes notifications to the caller on the connection a request came from.

@@ -44,15 +44,11 @@ struct Dispatcher: Sendable {
             return (JSONRPCResponse(id: id, outcome: .failure(error)), nil)
         case .request(let request):
             let outcome: Result<MethodOutcome, JSONRPCError>
-            if let (role, handler) = handlers[request.method] {
-                if caller.role < role {
-                    outcome = .failure(
-                        .application(.forbidden, "\(request.method) is for admins; uid \(caller.uid) is a client"))
-                } else {
-                    outcome = await Self.run(handler, request: request, caller: caller, logger: logger)
-                }
+            if caller.transport == .http, request.method == MethodName.watch.rawValue {
+                // Notifications need the connection to stay open after the reply; HTTP has its own stream for that.
+                outcome = .failure(Self.watchOverHTTP)
             } else {
-                outcome = .failure(.methodNotFound(request.method))
+                outcome = await call(request.method, params: request.params, caller: caller)
             }
             // A notification gets no reply, not even an error (JSON-RPC 2.0, section 4.1).
             guard let id = request.id else { return (nil, nil) }
@@ -63,16 +59,32 @@ struct Dispatcher: Sendable {
         }
     }
 
+    /// Runs one method by name for `caller`, with the same role check as a request line.
+    /// The HTTP routes come through here, so they share every handler with JSON-RPC.
+    func call(_ method: String, params: JSONValue?, caller: Caller) async -> Result<MethodOutcome, JSONRPCError> {
+        guard let (role, handler) = handlers[method] else { return .failure(.methodNotFound(method)) }
+        guard caller.role >= role else {
+            let why = caller.transport == .http ? "never served over HTTP" : "uid \(caller.uid) is a client"
+            return .failure(.application(.forbidden, "\(method) is for admins; \(why)"))
+        }
+        return await Self.run(handler, method: method, params: params, caller: caller, logger: logger)
+    }
+
+    static let watchOverHTTP = JSONRPCError(
+        code: JSONRPCError.methodNotFoundCode,
+        message: "bootstrap.watch needs a connection that stays open; over HTTP use GET /api/bootstrap/{jobId}/events",
+        data: ["reason": "not_over_http", "use": "/api/bootstrap/{jobId}/events"])
+
     private static func run(
-        _ handler: Handler, request: JSONRPCRequest, caller: Caller, logger: Logger
+        _ handler: Handler, method: String, params: JSONValue?, caller: Caller, logger: Logger
     ) async -> Result<MethodOutcome, JSONRPCError> {
         do {
-            return .success(try await handler(request.params, caller))
+            return .success(try await handler(params, caller))
         } catch let error as JSONRPCError {
             return .failure(error)
         } catch {
             // Unexpected errors may carry internals: log them, answer generically.
-            logger.error("method failed", metadata: ["method": "\(request.method)", "error": "\(error)"])
+            logger.error("method failed", metadata: ["method": "\(method)", "error": "\(error)"])
             return .failure(.internalError())
         }
     }

@@ -4,15 +4,17 @@ import Glibc
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOHTTP1
 import NIOPosix
 import Protocol
 
 /// Listens on the Unix socket: sets the file's group and mode, reads each peer's
-/// credentials, assigns its role, and hands the connection to an `RPCConnectionHandler`.
+/// credentials, assigns its role, and hands the connection to an `RPCConnectionHandler`
+/// (newline-delimited JSON-RPC) or an `HTTPConnectionHandler` (HTTP/1.1 from a web
+/// proxy), told apart by the connection's first byte.
 ///
-/// Room is left for two later additions: a socket passed in by systemd
-/// (`LISTEN_FDS`, through `ServerBootstrap.withBoundSocket`), and HTTP/1.1 for a
-/// web proxy on the same socket, told apart from JSON-RPC by the first byte.
+/// Room is left for a socket passed in by systemd (`LISTEN_FDS`, through
+/// `ServerBootstrap.withBoundSocket`).
 final class SocketServer: Sendable {
     private let configuration: DaemonConfiguration
     private let dispatcher: Dispatcher
@@ -82,9 +84,25 @@ final class SocketServer: Sendable {
             let idle = TimeAmount.seconds(configuration.idleTimeoutSeconds)
             try channel.pipeline.syncOperations.addHandlers([
                 IdleStateHandler(readTimeout: idle),
+                ProtocolSniffer { [self] framing, pipeline in try self.configure(pipeline, for: framing, caller: caller) },
+            ])
+        }
+    }
+
+    private func configure(_ pipeline: ChannelPipeline.SynchronousOperations, for framing: ProtocolSniffer.Framing, caller: Caller) throws {
+        switch framing {
+        case .jsonRPC:
+            try pipeline.addHandlers([
                 ByteToMessageHandler(LineFrameDecoder(maximumLineLength: configuration.maximumRequestBytes)),
                 RPCConnectionHandler(dispatcher: dispatcher, caller: caller, logger: logger),
             ])
+        case .http:
+            // NIO's codec parses the requests (answering malformed ones with 400 and closing);
+            // its pipelining helper hands the handler one request at a time.
+            try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+            try pipeline.addHandler(
+                HTTPConnectionHandler(
+                    router: HTTPRouter(dispatcher: dispatcher), caller: caller, settings: configuration.http, logger: logger))
         }
     }
 

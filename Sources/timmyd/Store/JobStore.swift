@@ -13,6 +13,8 @@ struct NewJob: Sendable {
     var sshKeyAlgorithm: String
     /// Set when the buyer brought their own key: then no private key is ever made.
     var buyerPublicKey: (line: String, fingerprint: String)?
+    /// Where an HTTP buyer came from (see `Caller.clientAddress`); nil over JSON-RPC.
+    var clientAddress: String? = nil
 }
 
 /// One line of a job's history: a transition, a phase, or an admin action.
@@ -23,6 +25,11 @@ struct JobEventRecord: Sendable {
     var phase: String?
     var actorUID: UInt32?
     var reason: String
+}
+
+/// `JobStore.insert` refused a job: its client address already has `limit` jobs awaiting payment.
+struct UnpaidLimitReached: Error {
+    let limit: Int64
 }
 
 /// Who caused a change: a caller's uid, or the daemon itself (nil).
@@ -41,9 +48,17 @@ final class JobStore: Sendable {
         self.changes = changes
     }
 
-    func insert(_ job: NewJob, actor: ActorUID) throws -> JobRecord {
+    /// Inserts a job awaiting payment. With `unpaidLimit`, the job's client address may
+    /// hold at most that many jobs awaiting payment, this one included; the count and
+    /// the insert are one transaction, so concurrent buyers cannot overshoot it.
+    func insert(_ job: NewJob, actor: ActorUID, unpaidLimit: Int64? = nil) throws -> JobRecord {
         let now = Timestamp.now()
         let row = try database.transaction { tx in
+            if let unpaidLimit, let address = job.clientAddress,
+                try Self.unpaidCount(tx, clientAddress: address) >= unpaidLimit
+            {
+                throw UnpaidLimitReached(limit: unpaidLimit)
+            }
             let key = job.buyerPublicKey
             let values: [SQLValue] = [
                 .text(job.id), .text(JobState.awaitingPayment.rawValue), SQLValue(job.label),
@@ -52,13 +67,14 @@ final class JobStore: Sendable {
                 .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
                 .text(job.accessTokenHash), .text(job.sshKeyAlgorithm), SQLValue(key?.line), SQLValue(key?.fingerprint),
                 .integer(key == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
+                SQLValue(job.clientAddress),
             ]
             let inserted = try tx.queryOne(
                 """
                 INSERT INTO jobs (id, state, label, region, size, image, volume_size_gb, amount_sats,
                     payment_hash, payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm,
-                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at, client_address)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
                 """, values)
             try Self.appendEvent(
                 tx, jobID: job.id, at: now, from: nil, to: .awaitingPayment, phase: nil, actor: actor,
@@ -67,6 +83,18 @@ final class JobStore: Sendable {
         }
         guard let row else { throw StoreError.corruptRow(column: "id") }
         return try JobRecord(row: row)
+    }
+
+    /// Jobs awaiting payment that were bought from `clientAddress`.
+    func unpaidCount(clientAddress: String) throws -> Int64 {
+        try Self.unpaidCount(database, clientAddress: clientAddress)
+    }
+
+    private static func unpaidCount(_ executor: some SQLExecutor, clientAddress: String) throws -> Int64 {
+        let row = try executor.queryOne(
+            "SELECT count(*) AS n FROM jobs WHERE client_address = ? AND state = ?",
+            [.text(clientAddress), .text(JobState.awaitingPayment.rawValue)])
+        return row?.int("n") ?? 0
     }
 
     func job(id: String) throws -> JobRecord? {

@@ -67,5 +67,13 @@ enum Schema {
                     paid_at INTEGER
                 );
                 """),
+            // The web front caps unpaid jobs per client address; keeping the address with the
+        // job makes the count exact across restarts and expiry, with no counter to keep in step.
+        Migration(
+            version: 2, name: "client address of jobs bought over HTTP",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN client_address TEXT;
+                CREATE INDEX jobs_by_client_address ON jobs (client_address, state) WHERE client_address IS NOT NULL;
+                """),
     ]
 }

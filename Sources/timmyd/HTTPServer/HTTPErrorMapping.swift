@@ -1,0 +1,39 @@
+import NIOHTTP1
+import Protocol
+
+/// The HTTP status for each JSON-RPC error, in one place. The switch over
+/// `ApplicationErrorReason` is exhaustive on purpose: a new reason does not compile
+/// until it has a status here.
+enum HTTPErrorMapping {
+    static func status(for error: JSONRPCError) -> HTTPResponseStatus {
+        if let reason = error.reason.flatMap(ApplicationErrorReason.init(rawValue:)) {
+            return status(for: reason)
+        }
+        switch error.code {
+        case JSONRPCError.parseErrorCode, JSONRPCError.invalidRequestCode, JSONRPCError.invalidParamsCode:
+            return .badRequest
+        case JSONRPCError.methodNotFoundCode:
+            // A route whose method this daemon does not have (yet).
+            return error.reason == "not_over_http" ? .badRequest : .notImplemented
+        case JSONRPCError.internalErrorCode:
+            return .internalServerError
+        default:
+            return .badRequest
+        }
+    }
+
+    static func status(for reason: ApplicationErrorReason) -> HTTPResponseStatus {
+        switch reason {
+        case .forbidden: .forbidden
+        case .notFound: .notFound
+        case .badToken: .unauthorized
+        case .wrongState: .conflict
+        case .keyAlreadyClaimed: .conflict
+        case .noKeyHeld: .conflict
+        case .upstreamUnavailable: .serviceUnavailable
+        case .stubOnly: .forbidden
+        case .overloaded: .serviceUnavailable
+        case .tooManyUnpaid: .tooManyRequests
+        }
+    }
+}
