@@ -7,12 +7,16 @@ import Testing
 @Suite(.serialized)
 struct BrowserPageTests {
     static let screenshots = BrowserTools.repositoryRoot + "/.build/test-artifacts/browser"
+    /// nginx's workers (nogroup when the test runs as root) reach the socket through its
+    /// group; the daemon counts unpaid jobs per address nginx saw.
+    static let behindNginx = ["TIMMY_SOCKET_GROUP": "nogroup", "HTTP_TRUST_FORWARDED_FOR": "true"]
 
     @Test func buyerPageBuysPaysAndHandsOverTheKeyThroughNginx() throws {
         try BrowserTools.requireOrSkip()
         // The default stub delay (2 s) leaves time to photograph "provisioning";
         // short invoices let the test watch one expire.
-        let daemon = try DaemonHarness(environment: ["STUB_PROVISION_DELAY_MS": "2000", "INVOICE_EXPIRY_SECONDS": "15"])
+        let daemon = try DaemonHarness(
+            environment: Self.behindNginx.merging(["STUB_PROVISION_DELAY_MS": "2000", "INVOICE_EXPIRY_SECONDS": "15"]) { $1 })
             .start()
         let output = try runPageTest(daemon, scenario: "purchase")
         #expect(output.contains("paid→ready: "))
@@ -20,7 +24,8 @@ struct BrowserPageTests {
 
     @Test func buyerPageShowsAFailedBuildWithTheRefundForm() throws {
         try BrowserTools.requireOrSkip()
-        let daemon = try DaemonHarness(environment: ["STUB_PROVISION_FAIL_AT": "droplet_created"]).start()
+        let daemon = try DaemonHarness(
+            environment: Self.behindNginx.merging(["STUB_PROVISION_FAIL_AT": "droplet_created"]) { $1 }).start()
         let output = try runPageTest(daemon, scenario: "failure")
         #expect(output.contains("refund answer: "))
     }
@@ -132,7 +137,14 @@ private final class PageProxy {
             "\(match.output[1].substring ?? "root ")\(BrowserTools.repositoryRoot)/contrib/web;"
         }
         server = server.replacing(try Regex(#"unix:/[^\s;:]+"#), with: "unix:\(socketPath)")
+        server = server.replacing(try Regex(#"(?m)^(\s*access_log\s+)[^\s;]+"#)) { match in
+            "\(match.output[1].substring ?? "access_log ")\(folder)/access.log"
+        }
+        // As root, workers run as nobody:nogroup, the group the test daemon gives its socket
+        // (as a packaged nginx runs as www-data in the socket's group, never a world-open socket).
+        let user = getuid() == 0 ? "user nobody nogroup;" : ""
         return """
+            \(user)
             worker_processes 1;
             pid \(folder)/nginx.pid;
             events { worker_connections 64; }
