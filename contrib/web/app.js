@@ -186,8 +186,14 @@ function render(status) {
   if (current && current.jobId === status.jobId
       && Date.parse(status.updatedAt) < Date.parse(current.updatedAt)) return;
   current = status;
-  setStatus(status.state, status.message);
   const state = status.state;
+  // The daemon's sentence names the deadline as a timestamp; the countdown says it better here.
+  setStatus(state, state === 'awaiting_payment'
+    ? `Waiting for your payment of ${status.amountSats.toLocaleString('en')} sats.` : status.message);
+  $('job-id').textContent = status.jobId;
+  $('job-ref').hidden = false;
+  // After a failure the refund comes first; starting again is the quieter choice.
+  $('start-again').classList.toggle('primary', state !== 'failed');
   if (state !== 'awaiting_payment') stopCountdown();
   switch (state) {
     case 'awaiting_payment':
@@ -485,7 +491,10 @@ async function requestRefund(event) {
     if (status && status.state) render(status);
     follow();
   } catch (error) {
-    result.textContent = error.message;
+    result.textContent = error.status === 501
+      ? `This shop cannot take refund requests here yet (${error.message}). `
+        + `Ask the operator, naming purchase ${job.id}.`
+      : error.message;
     result.dataset.outcome = 'error';
   } finally {
     $('refund-submit').disabled = false;
@@ -499,6 +508,7 @@ function startAgain() {
   if (savedKey) URL.revokeObjectURL(savedKey.url);
   job = current = savedKey = qrFor = null;
   $('invoice-qr').hidden = true;
+  $('job-ref').hidden = true;
   $('refund-result').textContent = '';
   $('start-again').textContent = 'Start again';
   writeFragment();
