@@ -183,6 +183,11 @@ class BuyerPageTest:
         check(ipv4.count(".") == 3, f"the node's address is shown: {ipv4!r}")
         check(self.visible("download-key"), "the Download SSH key button is shown")
         self.screenshot("04-ready")
+        # The page follows the system's dark setting; photograph that too.
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                                    {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
+        self.screenshot("04-ready-dark")
+        self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
 
         self.download_key(job_id)
         self.screenshot("05-key-saved")
