@@ -7,7 +7,7 @@ set -euo pipefail
 
 packages=(
     # Headers and pkg-config files for the system libraries Package.swift links.
-    libsqlite3-dev libcurl4-openssl-dev libssl-dev libjansson-dev pkg-config
+    libsqlite3-dev libcurl4-openssl-dev libssl-dev libjansson-dev libqrencode-dev pkg-config
     # ssh-keygen checks a claimed key, socat talks to the socket by hand, the
     # scripts in contrib/ and the node's rendered user_data are linted with ShellCheck
     # (the tests run it), util-linux has setsid and flock.
@@ -16,6 +16,10 @@ packages=(
     # with ../shared/lnbits/lnbits-up.sh, which needs curl and makes a venv (python3-venv)
     # that it fills from PyPI on first use (~30 s, then cached under ~/.cache/timmy-lnbits).
     python3 python3-venv curl
+    # The web front: the tests start a real nginx (unprivileged, on a loopback port;
+    # the package's own service, if the machine starts it, is not used), and check that
+    # the invoice QR codes scan: rsvg-convert draws the SVG, zbarimg reads it back.
+    nginx zbar-tools librsvg2-bin
     # The buyer page's test drives headless Chromium through Selenium, Debian's own
     # builds (Debian's python3, not a venv, imports selenium).
     chromium chromium-driver python3-selenium

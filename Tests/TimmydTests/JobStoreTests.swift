@@ -13,15 +13,31 @@ import Testing
         store = JobStore(database: database, changes: JobChangeNotifier())
     }
 
-    private func insertJob(buyerKey: (line: String, fingerprint: String)? = nil) throws -> JobRecord {
+    private func insertJob(
+        buyerKey: (line: String, fingerprint: String)? = nil, clientAddress: String? = nil, unpaidLimit: Int64? = nil
+    ) throws -> JobRecord {
         let id = JobIdentifier.make()
         return try store.insert(
             NewJob(
                 id: id, label: "test", plan: NodePlan(region: "nyc3", size: "s-1", image: "img", volumeSizeGB: 0),
                 amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc500u1\(id)",
                 invoiceExpiresAt: Timestamp.now().adding(seconds: 3600), accessTokenHash: SHA256Digest.hex([1, 2, 3]),
-                sshKeyAlgorithm: "ed25519", buyerPublicKey: buyerKey),
-            actor: 1000)
+                sshKeyAlgorithm: "ed25519", buyerPublicKey: buyerKey, clientAddress: clientAddress),
+            actor: 1000, unpaidLimit: unpaidLimit)
+    }
+
+    @Test func unpaidLimitCountsOnlyJobsAwaitingPaymentFromThatAddress() throws {
+        let first = try insertJob(clientAddress: "198.51.100.1", unpaidLimit: 2)
+        _ = try insertJob(clientAddress: "198.51.100.1", unpaidLimit: 2)
+        #expect(throws: UnpaidLimitReached.self) { try insertJob(clientAddress: "198.51.100.1", unpaidLimit: 2) }
+        #expect(try store.unpaidCount(clientAddress: "198.51.100.1") == 2)
+        // Other addresses, and jobs with no address, are not counted against it.
+        _ = try insertJob(clientAddress: "198.51.100.2", unpaidLimit: 2)
+        _ = try insertJob()
+        // Once a job leaves awaiting_payment, its place is free again.
+        _ = try #require(try store.apply(.cancelledByBuyer, to: first.id, from: .awaitingPayment, actor: 1000, reason: "test"))
+        _ = try insertJob(clientAddress: "198.51.100.1", unpaidLimit: 2)
+        #expect(try store.unpaidCount(clientAddress: "198.51.100.1") == 2)
     }
 
     /// A job moved to `provisioning` at phase `queued`, as the payment watcher leaves it.

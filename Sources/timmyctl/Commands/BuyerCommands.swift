@@ -3,6 +3,7 @@ import Glibc
 #endif
 import ArgumentParser
 import Protocol
+import QRCode
 
 /// The job id and where its token comes from, shared by the buyer commands.
 struct JobArgument: ParsableArguments {
@@ -38,6 +39,9 @@ struct New: ParsableCommand {
 
     @Option(help: "With --wait: write the node's SSH private key to this new file (mode 0600).")
     var keyOut: String?
+
+    @Flag(name: .customLong("no-qr"), help: "Do not draw the invoice as a QR code (drawn only when stdout is a terminal).")
+    var noQR = false
 
     func validate() throws {
         if keyOut != nil && !wait { throw ValidationError("--key-out needs --wait") }
@@ -81,6 +85,10 @@ struct New: ParsableCommand {
             Output.line("amount:   \(created.invoice.amountSats) sats")
             Output.line("expires:  \(created.invoice.expiresAt)")
             Output.line("invoice:  \(created.invoice.paymentRequest)")
+            // Only for a person at a terminal: a pipe or a file gets the plain lines above.
+            if !noQR, isatty(1) == 1, let code = try? QRCode(encoding: QRCode.lightningPayload(invoice: created.invoice.paymentRequest)) {
+                Output.raw(code.terminalText())
+            }
             if created.invoice.paymentRequest.hasPrefix("lnstub") {
                 Output.line("(stub payments: pay it with `timmyctl simulate-payment \(created.jobId)`)")
             }

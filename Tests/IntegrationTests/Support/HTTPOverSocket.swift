@@ -40,7 +40,7 @@ enum Curl {
         for header in headers { arguments += ["-H", header] }
         let result = try runProgram("/usr/bin/curl", arguments + extra + [url], stdin: body)
         guard result.status == 0, let status = Int(result.stdout) else {
-            throw HarnessError("curl \(method) \(url) failed (\(result.status)): \(result.stderr)")
+            throw HarnessError("curl \(method) \(url) failed (\(result.status)): \(result.stderr) \(result.stdout) body \(body?.count ?? 0) bytes")
         }
         var parsed: [String: String] = [:]
         let headerText = (try? String(contentsOfFile: headerFile, encoding: .utf8)) ?? ""
