@@ -1,8 +1,8 @@
 import Foundation
 import Testing
 
-/// The buyer page in a real browser: real timmyd (stub backends) behind real nginx,
-/// configured from contrib/nginx/timmyd.conf, driven by Tests/Browser/buyer_page_test.py
+/// The buyer page in a real browser: real timmyd (stub backends) behind real nginx
+/// running contrib/nginx/timmyd.conf (NginxServer), driven by Tests/Browser/buyer_page_test.py
 /// in headless Chromium. Screenshots land in .build/test-artifacts/browser/.
 @Suite(.serialized)
 struct BrowserPageTests {
@@ -32,8 +32,7 @@ struct BrowserPageTests {
 
     /// Runs Tests/Browser/buyer_page_test.py against `daemon` behind nginx; its stdout.
     private func runPageTest(_ daemon: DaemonHarness, scenario: String) throws -> String {
-        let proxy = try PageProxy(socketPath: daemon.socketPath)
-        defer { proxy.stop() }
+        let proxy = try NginxServer(daemon: daemon, webRoot: BrowserTools.repositoryRoot + "/contrib/web")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         print("browser screenshots (\(scenario)): \(Self.screenshots)")
         let result = try runProgram(
@@ -47,15 +46,14 @@ struct BrowserPageTests {
         print(result.stdout)
         #expect(
             result.status == 0,
-            "buyer_page_test.py \(scenario) failed:\n\(result.stderr)\nnginx: \(proxy.errorLog())\ntimmyd: \(daemon.log_().suffix(3000))")
+            "buyer_page_test.py \(scenario) failed:\n\(result.stderr)\nnginx: \(proxy.log)\ntimmyd: \(daemon.log_().suffix(3000))")
         return result.stdout
     }
 }
 
 /// What the browser test needs from Debian, found or the test skips (fails under CI).
 private enum BrowserTools {
-    static let repositoryRoot = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+    static let repositoryRoot = LNbitsServer.repositoryRoot.path
 
     static func requireOrSkip() throws {
         var missing = ["/usr/bin/chromium", "/usr/bin/chromedriver", "/usr/sbin/nginx", "/usr/bin/python3"]
@@ -68,112 +66,5 @@ private enum BrowserTools {
         // CI installs them all, so there their absence is a failure.
         if ProcessInfo.processInfo.environment["CI"] == "true" { throw HarnessError(why) }
         try Test.cancel("skipped: \(why)")
-    }
-}
-
-/// nginx on a free loopback port, unprivileged-style (its own prefix folder, no
-/// daemonizing), serving contrib/web and proxying /api/ to the test daemon's socket.
-private final class PageProxy {
-    let folder: String
-    let port: Int
-    private let process: Process
-
-    var baseURL: String { "http://127.0.0.1:\(port)/" }
-    var accessLog: String { folder + "/access.log" }
-    func errorLog() -> String { (try? String(contentsOfFile: folder + "/error.log", encoding: .utf8)) ?? "" }
-
-    init(socketPath: String) throws {
-        var template = Array((NSTemporaryDirectory() + "/timmyd-nginx-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw HarnessError("mkdtemp failed") }
-        folder = String(cString: made)
-        // As root, nginx's workers run as nobody: they must reach their temp folders here.
-        chmod(folder, 0o755)
-        port = try LNbitsServer.freePort()
-        let site = try String(contentsOfFile: BrowserTools.repositoryRoot + "/contrib/nginx/timmyd.conf", encoding: .utf8)
-        try Self.configuration(site: site, folder: folder, port: port, socketPath: socketPath)
-            .write(toFile: folder + "/nginx.conf", atomically: true, encoding: .utf8)
-
-        process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        // As in DaemonHarness: the shell redirects and becomes nginx, so no FileHandle is shared.
-        process.arguments = [
-            "-c", "exec \"$0\" \"$@\" >>\"$NGINX_TEST_OUT\" 2>&1", "/usr/sbin/nginx", "-p", folder + "/",
-            "-e", folder + "/error.log", "-c", folder + "/nginx.conf", "-g", "daemon off;",
-        ]
-        process.environment = ["PATH": "/usr/bin:/bin:/usr/sbin:/sbin", "NGINX_TEST_OUT": folder + "/nginx.out"]
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while Date() < deadline {
-            if Self.answers(port: port) { return }
-            guard process.isRunning else { break }
-            usleep(20_000)
-        }
-        let output = (try? String(contentsOfFile: folder + "/nginx.out", encoding: .utf8)) ?? ""
-        stop()
-        throw HarnessError("nginx did not start: \(output) \(errorLog())")
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate() // SIGTERM: nginx's fast shutdown, which closes open event streams too
-            process.waitUntilExit()
-        }
-    }
-
-    deinit {
-        stop()
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    /// The shipped site config with test paths: this port, the repository's page,
-    /// the test socket. Everything else (headers, buffering, timeouts) is as shipped.
-    static func configuration(site: String, folder: String, port: Int, socketPath: String) throws -> String {
-        var server = site
-        server = server.replacing(try Regex(#"(?m)^\s*listen\s[^;]*;\s*$"#), with: "")
-        server = server.replacing(try Regex(#"(?m)^(\s*server\s*\{)"#), maxReplacements: 1) { match in
-            "\(match.output[1].substring ?? "server {")\n    listen 127.0.0.1:\(port);"
-        }
-        server = server.replacing(try Regex(#"(?m)^(\s*root\s)[^;]*;"#)) { match in
-            "\(match.output[1].substring ?? "root ")\(BrowserTools.repositoryRoot)/contrib/web;"
-        }
-        server = server.replacing(try Regex(#"unix:/[^\s;:]+"#), with: "unix:\(socketPath)")
-        server = server.replacing(try Regex(#"(?m)^(\s*access_log\s+)[^\s;]+"#)) { match in
-            "\(match.output[1].substring ?? "access_log ")\(folder)/access.log"
-        }
-        // As root, workers run as nobody:nogroup, the group the test daemon gives its socket
-        // (as a packaged nginx runs as www-data in the socket's group, never a world-open socket).
-        let user = getuid() == 0 ? "user nobody nogroup;" : ""
-        return """
-            \(user)
-            worker_processes 1;
-            pid \(folder)/nginx.pid;
-            events { worker_connections 64; }
-            http {
-                include /etc/nginx/mime.types;
-                default_type application/octet-stream;
-                access_log \(folder)/access.log;
-                client_body_temp_path \(folder)/client_body;
-                proxy_temp_path \(folder)/proxy;
-                fastcgi_temp_path \(folder)/fastcgi;
-                uwsgi_temp_path \(folder)/uwsgi;
-                scgi_temp_path \(folder)/scgi;
-            \(server)
-            }
-            """
-    }
-
-    static func answers(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
     }
 }
