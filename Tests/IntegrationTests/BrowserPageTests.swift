@@ -16,7 +16,7 @@ struct BrowserPageTests {
         // The default stub delay (2 s) leaves time to photograph "provisioning";
         // short invoices let the test watch one expire.
         let daemon = try DaemonHarness(
-            environment: Self.behindNginx.merging(["STUB_PROVISION_DELAY_MS": "2000", "INVOICE_EXPIRY_SECONDS": "15"]) { $1 })
+            environment: Self.behindNginx.merging(["STUB_PROVISION_DELAY_MS": "2000", "INVOICE_EXPIRY_SECONDS": "20"]) { $1 })
             .start()
         let output = try runPageTest(daemon, scenario: "purchase")
         #expect(output.contains("paid→ready: "))
