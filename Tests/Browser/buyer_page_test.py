@@ -158,6 +158,13 @@ class BuyerPageTest:
     # MARK: the steps
 
     def run(self):
+        job_id = self.buy_and_pay_until_ready()
+        self.hand_over_the_key(job_id)
+        self.cancel_and_expire()
+        self.open_a_bad_link()
+        self.check_access_log()
+
+    def buy_and_pay_until_ready(self):
         self.open_offer()
         check("sats" in self.driver.find_element(By.ID, "offer").text, "the offer shows a price in sats")
         self.screenshot("01-offer")
@@ -195,7 +202,9 @@ class BuyerPageTest:
                                     {"features": [{"name": "prefers-color-scheme", "value": "dark"}]})
         self.screenshot("04-ready-dark")
         self.driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": []})
+        return job_id
 
+    def hand_over_the_key(self, job_id):
         # A second tab on the same purchase downloads the key first: the first tab,
         # still offering the button, must then say the key is gone (409), not fail.
         first_tab = self.driver.current_window_handle
@@ -220,6 +229,7 @@ class BuyerPageTest:
 
         self.check_console(expected=[("/key", 409)])
 
+    def cancel_and_expire(self):
         self.open_offer()
         self.buy()
         self.click("cancel")
@@ -241,10 +251,13 @@ class BuyerPageTest:
             print(f"note: invoices expire after {expiry} s; not waiting for one", flush=True)
 
         self.check_console()
+
+    def open_a_bad_link(self):
         self.driver.get(self.base + "#job=00000000-0000-0000-0000-000000000000&token=wrong")
         self.wait_for_state("unknown")
         self.screenshot("09-bad-link")
 
+    def check_access_log(self):
         if self.args.access_log:
             with open(self.args.access_log, encoding="utf-8", errors="replace") as log:
                 text = log.read()
@@ -268,6 +281,7 @@ class BuyerPageTest:
         self.screenshot("11-refund-answer")
         # Until the daemon takes refunds, it answers 501; once it does, a bad invoice is a 4xx.
         self.check_console(expected=[("/refund", status) for status in (400, 409, 501)])
+        self.check_access_log()
 
     def pay(self, job_id):
         command = [part.replace("{jobId}", job_id) for part in shlex.split(self.args.pay_command)]
