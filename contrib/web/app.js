@@ -191,7 +191,8 @@ function render(status) {
   setStatus(state, state === 'awaiting_payment'
     ? `Waiting for your payment of ${status.amountSats.toLocaleString('en')} sats.` : status.message);
   $('job-id').textContent = status.jobId;
-  $('job-ref').hidden = false;
+  // Nothing to come back to after an unpaid purchase ends.
+  $('job-ref').hidden = state === 'expired' || state === 'cancelled';
   // After a failure the refund comes first; starting again is the quieter choice.
   $('start-again').classList.toggle('primary', state !== 'failed');
   if (state !== 'awaiting_payment') stopCountdown();
@@ -467,7 +468,9 @@ async function downloadKey() {
     current.keyClaimed = true;
     renderReady(current);
   } catch (error) {
-    if (error.status === 409 && current) {
+    // Downloaded already (another tab, another device): say so instead of offering it.
+    // (no_key_held, a job made with the buyer's own key, gets the daemon's sentence alone.)
+    if (error.reason === 'key_already_claimed' && current) {
       current.keyClaimed = true;
       renderReady(current);
     }
