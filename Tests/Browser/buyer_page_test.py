@@ -161,6 +161,7 @@ class BuyerPageTest:
         job_id = self.buy_and_pay_until_ready()
         self.hand_over_the_key(job_id)
         self.cancel_and_expire()
+        self.follow_without_the_stream()
         self.open_a_bad_link()
         self.check_access_log()
 
@@ -251,6 +252,23 @@ class BuyerPageTest:
             print(f"note: invoices expire after {expiry} s; not waiting for one", flush=True)
 
         self.check_console()
+
+    def follow_without_the_stream(self):
+        """With the events stream blocked (a proxy that breaks it, say), the page
+        still gets to "ready" by polling the status."""
+        self.driver.execute_cdp_cmd("Network.enable", {})
+        self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/events"]})
+        try:
+            self.open_offer()
+            job_id = self.buy()
+            self.driver.execute_script(RECORD_STATES)
+            paid_at = self.pay(job_id)
+            self.wait_for_state("ready", timeout=max(self.args.timeout, 120))
+            ready_ms = self.driver.execute_script("return window.stateTimes")["ready"] - paid_at
+            print(f"paid→ready with the stream blocked (polling): {ready_ms:.0f} ms", flush=True)
+        finally:
+            self.driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+            self.driver.get_log("browser")  # the blocked requests' errors, expected here
 
     def open_a_bad_link(self):
         self.driver.get(self.base + "#job=00000000-0000-0000-0000-000000000000&token=wrong")
