@@ -176,6 +176,8 @@ class BuyerPageTest:
         self.wait("the invoice QR code", lambda: self.driver.execute_script(
             "const qr = document.getElementById('invoice-qr'); return !qr.hidden && qr.complete && qr.naturalWidth > 0"))
         self.wait("the countdown", lambda: ":" in self.driver.find_element(By.ID, "countdown").text)
+        focused = self.driver.execute_script("return document.activeElement.id")
+        check(focused == "invoice-title", f"focus moved from Buy to the invoice's heading, not {focused!r}")
         self.screenshot("02-invoice")
 
         self.driver.execute_script(RECORD_STATES)

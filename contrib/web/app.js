@@ -109,6 +109,14 @@ function clearError() {
 
 function showOnly(...ids) {
   for (const id of SECTIONS) $(id).hidden = !ids.includes(id);
+  // Focus on a button that just disappeared (Buy, Cancel) would fall back to the top of
+  // the page; keyboard and screen reader users go on from the new view's heading instead.
+  const active = document.activeElement;
+  if (ids.length && (!active || active === document.body || active.closest('[hidden]'))) {
+    const target = $(ids[0]).querySelector('h2') || $(ids[0]).querySelector('button');
+    if (target.tagName === 'H2') target.tabIndex = -1;
+    target.focus();
+  }
 }
 
 function fillList(list, texts) {
