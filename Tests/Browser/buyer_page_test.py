@@ -291,6 +291,8 @@ class BuyerPageTest:
         self.pay(job_id)
         self.wait_for_state("failed", timeout=max(self.args.timeout, 120))
         check(self.visible("refund-form"), "a failed purchase shows the refund form")
+        failed_steps = self.driver.find_elements(By.CSS_SELECTOR, "#phases li.failed")
+        check(len(failed_steps) == 1, "the step that failed is marked")
         self.screenshot("10-failed")
         # Not a real invoice: whatever the daemon answers, the page must say it.
         self.driver.find_element(By.ID, "refund-bolt11").send_keys("lnbcrt1pnotarealinvoice")

@@ -210,7 +210,7 @@ function render(status) {
       showOnly('invoice-view');
       break;
     case 'provisioning':
-      renderPhases(status.phase);
+      renderPhases(status.phase, false);
       showOnly('progress-view');
       break;
     case 'ready':
@@ -219,7 +219,8 @@ function render(status) {
       break;
     case 'failed':
       $('refund-max').textContent = status.amountSats.toLocaleString('en');
-      showOnly('refund-view', 'again-view');
+      renderPhases(status.phase, true);
+      showOnly('refund-view', 'progress-view', 'again-view');
       break;
     case 'refunding':
       showOnly();
@@ -229,7 +230,9 @@ function render(status) {
   }
 }
 
-function renderPhases(phase) {
+// The steps, those done ticked and the one under way (or the one that failed) marked.
+function renderPhases(phase, failed) {
+  $('progress-title').textContent = failed ? 'Where building stopped' : 'Building your node';
   // Provisioning means paid: the first step is done even before the daemon names a phase.
   const done = Math.max(0, PHASES.findIndex(([name]) => name === phase));
   const list = $('phases');
@@ -239,7 +242,13 @@ function renderPhases(phase) {
     item.dataset.phase = name;
     item.textContent = label;
     if (index <= done) item.className = 'done';
-    if (index === done + 1) item.setAttribute('aria-current', 'step');
+    if (index === done + 1) {
+      item.setAttribute('aria-current', 'step');
+      if (failed) {
+        item.classList.add('failed');
+        item.textContent = `${label}: failed`;
+      }
+    }
     list.append(item);
   });
 }
