@@ -178,6 +178,8 @@ class BuyerPageTest:
         self.wait("the countdown", lambda: ":" in self.driver.find_element(By.ID, "countdown").text)
         focused = self.driver.execute_script("return document.activeElement.id")
         check(focused == "invoice-title", f"focus moved from Buy to the invoice's heading, not {focused!r}")
+        self.click("copy-bolt11")
+        self.wait("the copy button to confirm", lambda: self.driver.find_element(By.ID, "copy-bolt11").text == "Copied")
         self.screenshot("02-invoice")
 
         self.driver.execute_script(RECORD_STATES)
