@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""Drives the buyer page in headless Chromium. The "purchase" scenario: buy, pay,
-watch it reach "ready", download the SSH key once, reload, cancel a second
-purchase, let a third expire. The "failure" scenario (for a daemon whose stub
-provisioning is told to fail): buy, pay, see the failure and ask for a refund.
+"""Drives the buyer page in headless Chromium, at a phone's width. The "purchase"
+scenario: buy, copy the invoice, pay, watch it reach "ready", download the SSH
+key in a second tab (the first is then refused, 409), check the key with
+ssh-keygen, reload, cancel a purchase, let one expire (when invoices are short),
+buy one with the event stream blocked (polling), open a bad link. The "failure"
+scenario (for a daemon whose stub provisioning is told to fail): buy, pay, see
+the failed step and ask for a refund. Screenshots of each state go to --screenshots.
 
 Run with Debian's python3 (python3-selenium, chromium, chromium-driver), e.g.
 
