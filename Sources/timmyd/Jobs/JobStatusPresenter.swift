@@ -36,10 +36,7 @@ enum JobStatusPresenter {
             return job.keyClaimedAt == nil || job.buyerSuppliedKey
                 ? "Your node is ready." : "Your node is ready. Its SSH key has been delivered."
         case .failed:
-            // Public errors are whole sentences; the message supplies its own full stop.
-            var reason = job.publicError ?? "unknown error"
-            while reason.hasSuffix(".") { reason.removeLast() }
-            return "Building the node failed: \(reason). You can ask for a refund."
+            return "Building the node failed: \(job.publicError ?? "unknown error"). You can ask for a refund."
         case .expired:
             return "The invoice expired unpaid. Nothing was charged; start a new purchase."
         case .cancelled:
