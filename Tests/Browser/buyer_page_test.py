@@ -5,7 +5,8 @@ key in a second tab (the first is then refused, 409), check the key with
 ssh-keygen, reload, cancel a purchase, let one expire (when invoices are short),
 buy one with the event stream blocked (polling), open a bad link. The "failure"
 scenario (for a daemon whose stub provisioning is told to fail): buy, pay, see
-the failed step and ask for a refund. Screenshots of each state go to --screenshots.
+the failed step, ask for a refund with a bad invoice (the error is shown), then,
+if the daemon takes refunds, with a stub refund invoice until "refunded". Screenshots of each state go to --screenshots.
 
 Run with Debian's python3 (python3-selenium, chromium, chromium-driver), e.g.
 
@@ -299,17 +300,36 @@ class BuyerPageTest:
         failed_steps = self.driver.find_elements(By.CSS_SELECTOR, "#phases li.failed")
         check(len(failed_steps) == 1, "the step that failed is marked")
         self.screenshot("10-failed")
-        # Not a real invoice: whatever the daemon answers, the page must say it.
-        self.driver.find_element(By.ID, "refund-bolt11").send_keys("lnbcrt1pnotarealinvoice")
-        self.click("refund-submit")
-        self.wait("the refund answer", lambda: self.driver.find_element(By.ID, "refund-result").text
-                  not in ("", "Asking for the refund…"))
-        print(f"refund answer: {self.driver.find_element(By.ID, 'refund-result').text}", flush=True)
+        # Not an invoice the daemon can pay: whatever it answers, the page must say it.
+        answer = self.ask_for_refund("lnbcrt1pnotarealinvoice")
+        check(self.driver.find_element(By.ID, "refund-result").get_attribute("data-outcome") == "error",
+              f"a refused refund reads as an error: {answer!r}")
         self.screenshot("11-refund-answer")
+        if not answer.startswith("This shop cannot take refund requests"):
+            # A daemon that takes refunds, on stub payments: a stub refund invoice is paid.
+            amount = self.driver.find_element(By.ID, "refund-max").text.replace(",", "")
+            self.ask_for_refund(f"lnstubrefund{amount}sat1browser", wait_for_answer=False)
+            # The form goes away with the state; the status line says what happened.
+            self.wait_for_state("refunded", timeout=max(self.args.timeout, 60))
+            print(f"refunded: {self.status()}", flush=True)
+            self.screenshot("12-refunded")
         # Until the daemon takes refunds it answers 501; once it does, a bad invoice is a
         # 4xx, or a 502/503 when the payment backend refuses it.
         self.check_console(expected=[("/refund", status) for status in (400, 409, 501, 502, 503)])
         self.check_access_log()
+
+    def ask_for_refund(self, bolt11, wait_for_answer=True):
+        field = self.driver.find_element(By.ID, "refund-bolt11")
+        field.clear()
+        field.send_keys(bolt11)
+        self.click("refund-submit")
+        if not wait_for_answer:
+            return None
+        self.wait("the refund answer", lambda: self.driver.find_element(By.ID, "refund-result").text
+                  not in ("", "Asking for the refund…"))
+        answer = self.driver.find_element(By.ID, "refund-result").text
+        print(f"refund answer: {answer}", flush=True)
+        return answer
 
     def pay(self, job_id):
         command = [part.replace("{jobId}", job_id) for part in shlex.split(self.args.pay_command)]
