@@ -556,8 +556,13 @@ function start() {
   $('download-key').addEventListener('click', downloadKey);
   $('refund-form').addEventListener('submit', requestRefund);
   $('start-again').addEventListener('click', startAgain);
-  // Another purchase link pasted into this tab.
-  addEventListener('hashchange', () => location.reload());
+  // Another purchase link pasted into this tab: follow that one. Any other change to
+  // the fragment would lose this purchase on the next reload, so the link is put back.
+  addEventListener('hashchange', () => {
+    const linked = readFragment();
+    if (linked && (!job || linked.id !== job.id || linked.token !== job.token)) location.reload();
+    else if (!linked && job) writeFragment();
+  });
   // Phones drop connections in the background; catch up on return.
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && job && current && !SETTLED.has(current.state)) {
