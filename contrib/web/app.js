@@ -58,8 +58,9 @@ async function api(method, path, { token, body, signal } = {}) {
     if (error.name === 'AbortError') throw error;
     throw new ApiError(0, 'network', 'Could not reach the shop. Check your connection; this page keeps trying.');
   }
-  const date = Date.parse(response.headers.get('Date'));
-  if (!Number.isNaN(date)) clockOffset = date - Date.now();
+  // The Date header has whole seconds: trust it only to correct a clock that is clearly off.
+  const offset = Date.parse(response.headers.get('Date')) - Date.now();
+  if (!Number.isNaN(offset)) clockOffset = Math.abs(offset) > 2000 ? offset : 0;
   if (response.ok) return response;
   let reason = null;
   let message = response.status >= 502
