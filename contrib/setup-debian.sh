@@ -20,6 +20,9 @@ packages=(
     # the package's own service, if the machine starts it, is not used), and check that
     # the invoice QR codes scan: rsvg-convert draws the SVG, zbarimg reads it back.
     nginx zbar-tools librsvg2-bin
+    # The buyer page's test drives headless Chromium through Selenium, Debian's own
+    # builds (Debian's python3, not a venv, imports selenium).
+    chromium chromium-driver python3-selenium
 )
 
 if [[ $(id -u) -eq 0 ]]; then
