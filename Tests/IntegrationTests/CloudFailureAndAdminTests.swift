@@ -37,7 +37,7 @@ struct CloudFailureAndAdminTests {
         #expect(admin["errorDetail"]?.stringValue?.hasPrefix("droplet_created: DigitalOcean answered 422") == true)
         let state = try fake.state()
         #expect((state["droplets"]?.arrayValue ?? []).isEmpty && (state["volumes"]?.arrayValue ?? []).isEmpty)
-        #expect((state["sshKeys"]?.arrayValue ?? []).isEmpty)
+        #expect(state["sshKeys"]?.arrayValue?.isEmpty ?? true)
         #expect((state["tailscaleKeys"]?.arrayValue ?? []).allSatisfy { $0["revoked"]?.boolValue == true })
     }
 
@@ -57,7 +57,7 @@ struct CloudFailureAndAdminTests {
         })
         #expect(try daemon.ctl("destroy", job.jobId).status == 0)
         #expect(try daemon.status(job).state == .destroyed)
-        #expect((try fake.state()["droplets"]?.arrayValue ?? []).isEmpty)
+        #expect(try fake.state()["droplets"]?.arrayValue?.isEmpty ?? true)
     }
 
     @Test func retryDestroyAndReconcileEndToEnd() throws {
@@ -92,7 +92,7 @@ struct CloudFailureAndAdminTests {
         #expect(try daemon.status(job).state == .destroyed)
         let state = try fake.state()
         #expect((state["droplets"]?.arrayValue ?? []).isEmpty && (state["volumes"]?.arrayValue ?? []).isEmpty)
-        #expect((state["sshKeys"]?.arrayValue ?? []).isEmpty)
+        #expect(state["sshKeys"]?.arrayValue?.isEmpty ?? true)
         #expect((state["tailscaleKeys"]?.arrayValue ?? []).allSatisfy { $0["revoked"]?.boolValue == true })
         #expect(state["violations"]?.arrayValue ?? [] == [])
 
@@ -119,7 +119,7 @@ struct CloudFailureAndAdminTests {
         let volumes = state["volumes"]?.arrayValue ?? []
         #expect(droplets.count == 20)
         #expect(volumes.count == 20)
-        #expect((state["sshKeys"]?.arrayValue ?? []).isEmpty)
+        #expect(state["sshKeys"]?.arrayValue?.isEmpty ?? true)
         #expect(Set(droplets.compactMap { $0["name"]?.stringValue }).count == 20, "no duplicates")
         #expect(state["violations"]?.arrayValue ?? [] == [])
         for job in jobs { try CloudProvisioningTests.expectExactlyOneNode(job.jobId, fake) }

@@ -130,7 +130,7 @@ struct CloudSlowAndPlainTests {
         let ready = try daemon.waitFor(job, state: .ready)
         #expect(ready.node?.tailscaleHostname == nil)
         let state = try fake.state()
-        #expect((state["tailscaleKeys"]?.arrayValue ?? []).isEmpty)
+        #expect(state["tailscaleKeys"]?.arrayValue?.isEmpty ?? true)
         let droplet = try #require(CloudProvisioningTests.resources(of: job.jobId, in: state).droplets.first)
         #expect(droplet["_createRequest"]?["user_data"]?.stringValue?.contains("TS_AUTHKEY=''") == true)
         #expect(state["violations"]?.arrayValue ?? [] == [])
