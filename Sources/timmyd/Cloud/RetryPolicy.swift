@@ -85,6 +85,13 @@ struct RetryingTransport: Sendable {
     let transport: HTTPTransport
     let policy: RetryPolicy
 
+    /// The same transport trying each request once.
+    var singleAttempt: RetryingTransport {
+        var once = policy
+        once.maximumAttempts = 1
+        return RetryingTransport(transport: transport, policy: once)
+    }
+
     /// The final answer after retries (any status), or the last transport error.
     func send(_ request: HTTPRequest, idempotent: Bool) async throws -> HTTPResponse {
         var attempt = 1

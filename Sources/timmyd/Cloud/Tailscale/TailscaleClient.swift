@@ -82,19 +82,15 @@ struct TailscaleClient: Sendable {
     /// This client with one attempt per call, for a quick check that should not hold anything up.
     func withoutRetries() -> TailscaleClient {
         var copy = self
-        var policy = http.policy
-        policy.maximumAttempts = 1
-        copy.http = RetryingTransport(transport: http.transport, policy: policy)
+        copy.http = http.singleAttempt
         return copy
     }
 
     // MARK: Requests and replies
 
     func request(_ method: String, _ path: String, body: JSONValue? = nil) -> HTTPRequest {
-        var headers = [("Authorization", "Bearer " + apiKey.reveal()), ("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        return HTTPRequest(
-            method: method, url: baseURL + path, headers: headers, body: body.map { Array($0.serialized().utf8) },
+        .jsonAPI(
+            method, url: baseURL + path, credential: ("Authorization", "Bearer " + apiKey.reveal()), body: body,
             timeoutMilliseconds: timeoutMilliseconds)
     }
 

@@ -76,10 +76,8 @@ struct LNbitsClient: Sendable {
     // MARK: Requests (internal for tests)
 
     func request(method: String, path: String, body: JSONValue? = nil) -> HTTPRequest {
-        var headers = [("X-Api-Key", apiKey.reveal()), ("Accept", "application/json")]
-        if body != nil { headers.append(("Content-Type", "application/json")) }
-        return HTTPRequest(
-            method: method, url: baseURL + path, headers: headers, body: body.map { Array($0.serialized().utf8) },
+        .jsonAPI(
+            method, url: baseURL + path, credential: ("X-Api-Key", apiKey.reveal()), body: body,
             timeoutMilliseconds: timeoutMilliseconds)
     }
 
