@@ -31,10 +31,16 @@ final class NginxServer {
         // nginx opens its compiled-in error log under the prefix before `-g` redirects it to stderr.
         try FileManager.default.createDirectory(atPath: folder + "/logs", withIntermediateDirectories: true)
 
+        // Serve a copy, as an installed site serves /usr/local/share/timmyd/web: the
+        // workers run as `nobody`, and a checkout may sit in a folder only its owner can
+        // enter (a fresh `mktemp -d` is 0700), where they could read nothing.
+        let servedRoot = folder + "/web"
+        try FileManager.default.copyItem(atPath: webRoot, toPath: servedRoot)
+
         var site = try String(contentsOfFile: Self.template, encoding: .utf8)
         for (shipped, local) in [
             ("listen 80;", "listen 127.0.0.1:\(port);"), ("listen [::]:80;", ""),
-            ("/run/timmyd/timmyd.sock", daemon.socketPath), ("/usr/local/share/timmyd/web", webRoot),
+            ("/run/timmyd/timmyd.sock", daemon.socketPath), ("/usr/local/share/timmyd/web", servedRoot),
             ("/var/log/nginx/timmyd.access.log", accessLog),
         ] {
             guard site.contains(shipped) else { throw HarnessError("contrib/nginx/timmyd.conf no longer has \(shipped)") }
