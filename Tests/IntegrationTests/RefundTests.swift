@@ -57,6 +57,8 @@ struct RefundTests {
         let unknownJob = RefundParams(
             jobId: "00000000-0000-4000-8000-000000000000", accessToken: failed.accessToken, bolt11: "lnstubrefund10sat1")
         #expect(try daemon.callError("bootstrap.refund", unknownJob.json).reason == "not_found")
+        let unknownAdmin = AdminRefundParams(jobId: unknownJob.jobId, bolt11: "lnstubrefund10sat1")
+        #expect(try daemon.callError("admin.jobs.refund", unknownAdmin.json).reason == "not_found")
         #expect(try daemon.status(failed).state == .failed)
 
         let unpaid = try daemon.create()
