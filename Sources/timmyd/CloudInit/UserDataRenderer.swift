@@ -14,10 +14,12 @@ struct NodeUserDataInputs: Sendable, Equatable {
     var tailscaleHostname: String?
     /// ACL tags to advertise (`tag:name`); they must be ones the auth key carries.
     var tailscaleTags: [String]
+    /// Where the node posts its setup progress; nil means it reports nothing.
+    var setupReport: NodeSetupReportTarget?
 
     init(
         resourceName: String, volumeSizeGB: Int64, volumeName: String? = nil, tailscaleAuthKey: String? = nil,
-        tailscaleHostname: String? = nil, tailscaleTags: [String] = []
+        tailscaleHostname: String? = nil, tailscaleTags: [String] = [], setupReport: NodeSetupReportTarget? = nil
     ) {
         self.resourceName = resourceName
         self.volumeSizeGB = volumeSizeGB
@@ -25,7 +27,15 @@ struct NodeUserDataInputs: Sendable, Equatable {
         self.tailscaleAuthKey = tailscaleAuthKey
         self.tailscaleHostname = tailscaleHostname
         self.tailscaleTags = tailscaleTags
+        self.setupReport = setupReport
     }
+}
+
+/// The URL a node posts its setup reports to (`<NODE_CALLBACK_URL>/api/nodes/<jobId>/setup`)
+/// and the job's node token (`tnt_…`), which only that node holds; timmyd keeps its hash.
+struct NodeSetupReportTarget: Sendable, Equatable {
+    var url: String
+    var token: String
 }
 
 /// An input the renderer refuses. Nothing is rendered from a refused input.
