@@ -6,23 +6,10 @@ import Testing
 /// socket peer's real credentials, not from anything the caller says.
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root to run a client as nobody"))
 struct PeerRoleTests {
-    static let nobody: UInt32 = 65534
+    static let nobody = Nobody.uid
 
-    /// Runs `timmyctl` as `nobody` (uid and gid 65534, no other groups).
     func ctlAsNobody(_ daemon: DaemonHarness, _ arguments: [String]) throws -> CommandResult {
-        let home = daemon.folder + "/nobody-home"
-        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        chown(home, Self.nobody, Self.nobody)
-        chmod(home, 0o700)
-        let binary = daemon.folder + "/timmyctl"
-        if !FileManager.default.fileExists(atPath: binary) {
-            try FileManager.default.copyItem(atPath: Binaries.timmyctl, toPath: binary)
-            chmod(binary, 0o755)
-        }
-        return try runProgram(
-            "/usr/bin/setpriv",
-            ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", binary] + arguments,
-            environment: ["TIMMY_SOCKET": daemon.socketPath, "HOME": home])
+        try daemon.ctlAsNobody(arguments)
     }
 
     @Test func clientUIDIsRefusedAdminMethodsButMayBuy() throws {

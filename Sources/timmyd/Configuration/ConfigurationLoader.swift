@@ -17,10 +17,11 @@ struct ConfigurationLoader {
     init(environment: [String: String], envFile: String?) throws {
         var merged: [String: String] = [:]
         if let envFile {
-            guard let text = readWholeFile(envFile, limit: 1024 * 1024) else {
+            guard let file = readWholeFileAndMode(envFile, limit: 1024 * 1024) else {
                 throw ConfigurationError("--env-file: cannot read \(envFile)")
             }
-            merged = try EnvironmentFile.parse(text, path: envFile)
+            merged = try EnvironmentFile.parse(file.text, path: envFile)
+            try Self.refuseReadableInlineSecrets(merged, path: envFile, mode: file.mode)
         }
         merged.merge(environment) { _, fromEnvironment in fromEnvironment }
         values = merged
@@ -135,6 +136,17 @@ struct ConfigurationLoader {
 
     // MARK: Secrets
 
+    /// A secret written inline in an env file that group or others can read is refused
+    /// exactly like a readable `NAME_FILE`: the file is the secret's container. An env
+    /// file holding no secret (only settings and `NAME_FILE` paths) may stay readable.
+    static func refuseReadableInlineSecrets(_ values: [String: String], path: String, mode: mode_t) throws {
+        guard mode & 0o077 != 0 else { return }
+        guard let name = secretNames.first(where: { !(values[$0] ?? "").isEmpty }) else { return }
+        throw ConfigurationError(
+            "\(name) is written in \(path), which has mode \(String(mode & 0o777, radix: 8)), readable by group or others; "
+                + "run chmod 600 on it, or move the secret to a file named by \(name)_FILE")
+    }
+
     func secret(_ name: String) throws -> Secret? {
         let direct = string(name)
         let file = string("\(name)_FILE")
@@ -205,8 +217,22 @@ struct ConfigurationLoader {
     private func baseURL(_ text: String, name: String) throws -> String {
         var url = text
         while url.hasSuffix("/") { url.removeLast() }
-        if url.hasPrefix("https://") || Self.isLoopbackHTTP(url) { return url }
-        throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+        guard url.hasPrefix("https://") || Self.isLoopbackHTTP(url) else {
+            throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+        }
+        // Credentials in a URL would be shown wherever the URL is (log lines, admin replies);
+        // each upstream takes its key from a secret setting instead.
+        guard !Self.hasUserInfo(url) else {
+            throw ConfigurationError("\(name) must not contain a user name or password (user:password@host); give keys as secrets")
+        }
+        return url
+    }
+
+    /// Whether the URL's authority (between `scheme://` and the first `/`, `?` or `#`) holds
+    /// user info. Without a `scheme://` the whole text up to a `/` counts as the authority.
+    static func hasUserInfo(_ url: String) -> Bool {
+        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
+        return afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 
     /// Whether `url` is plain HTTP whose host is localhost, [::1] or an IPv4 address in 127.0.0.0/8.
