@@ -231,7 +231,10 @@ struct ConfigurationLoader {
     /// Whether the URL's authority (between `scheme://` and the first `/`, `?` or `#`) holds
     /// user info. Without a `scheme://` the whole text up to a `/` counts as the authority.
     static func hasUserInfo(_ url: String) -> Bool {
-        let afterScheme = url.range(of: "://").map { url[$0.upperBound...] } ?? url[...]
+        var afterScheme = url[...]
+        if let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") {
+            afterScheme = url[url.index(colon, offsetBy: 3)...]
+        }
         return afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 

@@ -10,12 +10,14 @@ import Testing
 struct SecretsInConfigurationTests {
     static let secret = "sk-ENV-FILE-SECRET-77"
 
-    /// Starts timmyd to completion (it must refuse) and returns its output.
+    /// Starts timmyd, which must refuse and exit; one that starts anyway is stopped
+    /// after 10 s (`timeout` exits 124) and fails the test.
     func refusedStart(_ daemon: DaemonHarness, environment: [String: String] = [:], arguments: [String] = []) throws
         -> CommandResult
     {
         let result = try runProgram(
-            Binaries.timmyd, ["--socket", daemon.socketPath, "--state-dir", daemon.stateDirectory] + arguments,
+            "/usr/bin/timeout",
+            ["10", Binaries.timmyd, "--socket", daemon.socketPath, "--state-dir", daemon.stateDirectory] + arguments,
             environment: environment)
         #expect(result.status == 78, "\(result.stderr)")
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath), "refused before serving")
