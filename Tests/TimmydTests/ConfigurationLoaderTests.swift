@@ -106,6 +106,14 @@ import Testing
         #expect(!error.contains(Self.secretValue), "never the value")
     }
 
+    @Test(arguments: [0o664, 0o646, 0o666] as [mode_t])
+    func envFileOthersMayWriteIsRefused(_ mode: mode_t) throws {
+        let envFile = directory.file("timmyd.env")
+        try writeFile(envFile, "DO_REGION=ams3\n", mode: mode)
+        let error = try #require(configurationError { try load([:], envFile: envFile) })
+        #expect(error.contains(envFile) && error.contains(String(mode, radix: 8)) && error.contains("chmod go-w"), "\(error)")
+    }
+
     @Test func inlineSecretInAPrivateEnvFileIsAccepted() throws {
         let envFile = directory.file("timmyd.env")
         try writeFile(envFile, "DO_API_TOKEN=\(Self.secretValue)\n", mode: 0o600)

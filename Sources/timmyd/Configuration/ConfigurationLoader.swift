@@ -20,6 +20,7 @@ struct ConfigurationLoader {
             guard let file = readWholeFileAndMode(envFile, limit: 1024 * 1024) else {
                 throw ConfigurationError("--env-file: cannot read \(envFile)")
             }
+            try Self.refuseWritableByOthers(envFile, mode: file.mode, owner: file.owner)
             merged = try EnvironmentFile.parse(file.text, path: envFile)
             try Self.refuseReadableInlineSecrets(merged, path: envFile, mode: file.mode)
         }
@@ -135,6 +136,18 @@ struct ConfigurationLoader {
     }
 
     // MARK: Secrets
+
+    /// Whoever may write the env file may point an upstream URL at their own server and
+    /// receive the key sent with it: the file must be root's or timmyd's, and nobody else's to write.
+    static func refuseWritableByOthers(_ path: String, mode: mode_t, owner: uid_t) throws {
+        guard owner == 0 || owner == geteuid() else {
+            throw ConfigurationError("--env-file: \(path) belongs to uid \(owner); it must belong to root or to timmyd's user")
+        }
+        guard mode & 0o022 == 0 else {
+            throw ConfigurationError(
+                "--env-file: \(path) has mode \(String(mode & 0o777, radix: 8)), writable by group or others; run chmod go-w on it")
+        }
+    }
 
     /// A secret written inline in an env file that group or others can read is refused
     /// exactly like a readable `NAME_FILE`: the file is the secret's container. An env

@@ -35,9 +35,9 @@ func readWholeFile(_ path: String, limit: Int) -> String? {
     readWholeFileAndMode(path, limit: limit)?.text
 }
 
-/// The whole file and its mode, both from the one open descriptor (so the mode is
-/// the mode of the bytes read, not of a file swapped in between).
-func readWholeFileAndMode(_ path: String, limit: Int) -> (text: String, mode: mode_t)? {
+/// The whole file, its mode and its owner, all from the one open descriptor (so they
+/// describe the bytes read, not a file swapped in between).
+func readWholeFileAndMode(_ path: String, limit: Int) -> (text: String, mode: mode_t, owner: uid_t)? {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }
@@ -55,5 +55,5 @@ func readWholeFileAndMode(_ path: String, limit: Int) -> (text: String, mode: mo
         bytes.append(contentsOf: chunk[0..<count])
         if bytes.count > limit { return nil }
     }
-    return (String(decoding: bytes, as: UTF8.self), info.st_mode)
+    return (String(decoding: bytes, as: UTF8.self), info.st_mode, info.st_uid)
 }

@@ -37,6 +37,24 @@ struct SecretsInConfigurationTests {
         #expect(!(result.stdout + result.stderr).contains(Self.secret))
     }
 
+    /// Whoever may write the env file could point LNBITS_URL at their own server and
+    /// receive the key from LNBITS_API_KEY_FILE: such a file is refused, as is one
+    /// that belongs to another user.
+    @Test func envFileOthersMayWriteOrOwnIsRefused() throws {
+        let daemon = try DaemonHarness()
+        let envFile = daemon.folder + "/timmyd.env"
+        try "BOOTSTRAP_FEE_SATS=4321\n".write(toFile: envFile, atomically: true, encoding: .utf8)
+        chmod(envFile, 0o666)
+        let writable = try refusedStart(daemon, arguments: ["--env-file", envFile])
+        #expect(writable.stderr.contains("666") && writable.stderr.contains(envFile), "\(writable.stderr)")
+        if getuid() == 0 {
+            chmod(envFile, 0o644)
+            chown(envFile, Nobody.uid, Nobody.uid)
+            let foreign = try refusedStart(daemon, arguments: ["--env-file", envFile])
+            #expect(foreign.stderr.contains("uid \(Nobody.uid)"), "\(foreign.stderr)")
+        }
+    }
+
     @Test func readableEnvFileWithoutSecretsStillStarts() throws {
         let daemon = try DaemonHarness()
         let envFile = daemon.folder + "/timmyd.env"
