@@ -49,9 +49,11 @@ for target in "${targets[@]}"; do
     # New inputs go to the first folder (the build's); the seeds in the repository stay as they are.
     mkdir -p "$out/corpus/$target"
     log="$out/$target.log"
+    dictionary=()
+    [ "$target" = http-route ] || dictionary=(-dict="$fuzz/json.dict")
     echo "== fuzzing $target for ${seconds}s"
     # Swift's own backtracer would race ASan's report; libFuzzer's is the one wanted.
-    if ! SWIFT_BACKTRACE=enable=no "$out/$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    if ! SWIFT_BACKTRACE=enable=no "$out/$target" -max_total_time="$seconds" -max_len=8192 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 "${dictionary[@]}" \
         -artifact_prefix="$out/crashes/$target-" "$out/corpus/$target" "$fuzz/corpus/$target" >"$log" 2>&1; then
         echo "!! $target FAILED; the input is in $out/crashes/ and the report in $log:"
         grep -E 'ERROR|Fatal error|Precondition failed|SUMMARY|Test unit written' "$log" | head -20
