@@ -57,7 +57,8 @@ import Testing
     @Test func readsValuesFromTheEnvironment() throws {
         let configuration = try load([
             "TIMMY_SOCKET": "/tmp/t.sock", "TIMMY_SOCKET_MODE": "0600", "BOOTSTRAP_FEE_SATS": "21000",
-            "SSH_KEY_TYPE": "rsa-4096", "KEY_RETENTION_DAYS": "2", "KEY_CONFIRM_WINDOW_SECONDS": "90", "STUB_PROVISION_FAIL_AT": "droplet_created",
+            "SSH_KEY_TYPE": "rsa-4096", "KEY_RETENTION_DAYS": "2", "KEY_CONFIRM_WINDOW_SECONDS": "90",
+            "STUB_PROVISION_FAIL_AT": "droplet_created",
             "TIMMY_REQUIRE_REAL": "yes", "LOG_LEVEL": "DEBUG", "DO_VOLUME_SIZE_GB": "100",
         ])
         #expect(configuration.socketPath == "/tmp/t.sock")

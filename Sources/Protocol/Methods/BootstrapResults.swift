@@ -104,6 +104,8 @@ public struct JobStatus: Sendable, Equatable, JSONConvertible {
     public var message: String
     public var invoice: InvoiceInfo?
     public var node: NodeInfo?
+    /// The key was delivered and timmyd no longer holds it (receipt confirmed, or not
+    /// confirmed in time). False while a delivered key can still be claimed again.
     public var keyClaimed: Bool
     /// Fit for the buyer; the raw upstream error stays with the admin.
     public var error: String?
