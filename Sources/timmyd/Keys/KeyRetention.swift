@@ -11,6 +11,7 @@ enum KeyRetention {
         var nextRetentionSweep = Timestamp.now()
         while !Task.isCancelled {
             let now = Timestamp.now()
+            var pauseMilliseconds: Int64 = 10
             do {
                 if now >= nextRetentionSweep {
                     let wiped = try store.wipeUnclaimedKeys(readyBefore: now.adding(seconds: -retentionSeconds))
@@ -21,11 +22,13 @@ enum KeyRetention {
                 for id in expired { logger.notice("delivered ssh key wiped: receipt not confirmed in time", metadata: ["job": "\(id)"]) }
             } catch {
                 logger.error("key retention sweep failed", metadata: ["error": "\(error)"])
+                // A deadline already due would otherwise bring the next try straight back.
+                pauseMilliseconds = 5000
             }
             let wake = nextWake(
                 now: now, nextRetentionSweep: nextRetentionSweep, nextConfirmDeadline: try? store.nextKeyConfirmDeadline(),
                 confirmWindowSeconds: confirmWindowSeconds)
-            try? await Task.sleep(for: .milliseconds(max(wake.milliseconds - Timestamp.now().milliseconds, 10)))
+            try? await Task.sleep(for: .milliseconds(max(wake.milliseconds - Timestamp.now().milliseconds, pauseMilliseconds)))
         }
     }
 

@@ -91,10 +91,7 @@ struct LostClaimReplyTests {
 
     @Test func timmyctlClaimsAgainAfterADroppedReplyAndConfirmsWhatItSaved() throws {
         let daemon = try DaemonHarness().start()
-        let created = try daemon.ctl("new", "--json")
-        let job = try CreateJobResult(json: try JSONValue.parse(created.stdout))
-        try daemon.simulatePayment(job.jobId)
-        try daemon.waitFor(job, state: .ready)
+        let job = try daemon.readyJobBoughtWithTimmyctl()
         try daemon.claimAndDropTheReply(job)
 
         let keyPath = daemon.folder + "/node_key"
@@ -117,10 +114,7 @@ struct LostClaimReplyTests {
     /// not confirmed: the key stays held, and the next claim gets it.
     @Test func timmyctlDoesNotConfirmAKeyItCouldNotSave() throws {
         let daemon = try DaemonHarness().start()
-        let created = try daemon.ctl("new", "--json")
-        let job = try CreateJobResult(json: try JSONValue.parse(created.stdout))
-        try daemon.simulatePayment(job.jobId)
-        try daemon.waitFor(job, state: .ready)
+        let job = try daemon.readyJobBoughtWithTimmyctl()
 
         let keyPath = daemon.folder + "/node_key"
         let failed = try runProgram(

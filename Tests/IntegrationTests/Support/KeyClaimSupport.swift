@@ -13,6 +13,14 @@ extension DaemonHarness {
         return job
     }
 
+    /// The same, bought with `timmyctl new`, so its token is in the token file `ctl` uses.
+    func readyJobBoughtWithTimmyctl() throws -> CreateJobResult {
+        let job = try CreateJobResult(json: try JSONValue.parse(try ctl("new", "--json").stdout))
+        try simulatePayment(job.jobId)
+        try waitFor(job, state: .ready)
+        return job
+    }
+
     func claimKey(_ job: CreateJobResult) throws -> ClaimKeyResult {
         try ClaimKeyResult(json: try call("bootstrap.claimKey", credentials(job)))
     }
