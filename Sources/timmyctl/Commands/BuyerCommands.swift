@@ -57,7 +57,7 @@ struct New: ParsableCommand {
             }
             publicKey = text.trimmingCharacters(in: "\n\r ")
         }
-        // Create the key file first: the key is delivered only once.
+        // Create the key file first: a file that cannot be made is found before anything is bought.
         let keyFile = try keyOut.map { path in
             do { return try KeyFile(creating: path) } catch {
                 Output.error("\(error)")
