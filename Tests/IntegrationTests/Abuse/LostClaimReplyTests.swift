@@ -110,6 +110,36 @@ struct LostClaimReplyTests {
         #expect(!FileManager.default.fileExists(atPath: daemon.folder + "/second_key"))
     }
 
+    /// The buyer as a second uid: a claim printed to nowhere (a lost reply), then
+    /// `claim-key`, which gets the same key and confirms; the history names that uid.
+    @Test(.enabled(if: getuid() == 0, "needs root to run a client as nobody"))
+    func aBuyerAsNobodyClaimsAgainAfterALostReplyAndConfirms() throws {
+        let daemon = try DaemonHarness(environment: ["TIMMY_SOCKET_GROUP": "nogroup"]).start()
+        let bought = try daemon.ctlAsNobody(["new", "--json"])
+        #expect(bought.status == 0, "\(bought.stderr)")
+        let jobID = try #require(try JSONValue.parse(bought.stdout)["jobId"]?.stringValue)
+        try daemon.simulatePayment(jobID)
+        #expect(try daemon.ctlAsNobody(["watch", jobID]).status == 0)
+
+        let tokens = try String(contentsOfFile: daemon.folder + "/nobody-home/.local/state/timmyctl/tokens", encoding: .utf8)
+        let token = try #require(tokens.split(separator: "\n").first { $0.hasPrefix(jobID) }?.split(separator: " ").last)
+        let lost = try daemon.ctlAsNobody(["call", "bootstrap.claimKey", #"{"jobId":"\#(jobID)","accessToken":"\#(token)"}"#])
+        #expect(lost.status == 0, "\(lost.stderr)")
+        let lostKey = try ClaimKeyResult(json: try JSONValue.parse(lost.stdout))
+
+        let keyPath = daemon.folder + "/nobody-home/node_key"
+        let claimed = try daemon.ctlAsNobody(["claim-key", jobID, "--out", keyPath])
+        #expect(claimed.status == 0, "\(claimed.stderr)")
+        #expect(try String(contentsOfFile: keyPath, encoding: .utf8) == lostKey.sshPrivateKey)
+        #expect(!(try daemon.sealedKeyIsHeld(jobID)))
+        let nobody = JSONValue.int(Int64(DaemonHarness.nobody))
+        #expect(try daemon.events(jobID, reasonPrefix: "ssh key delivered").map { $0["actorUid"] } == [nobody, nobody])
+        #expect(try daemon.events(jobID, reasonPrefix: "ssh key receipt confirmed").map { $0["actorUid"] } == [nobody])
+        let again = try daemon.ctlAsNobody(["claim-key", jobID, "--out", keyPath + ".again"])
+        #expect(again.status == 1)
+        #expect(again.stderr.contains("[key_already_claimed]"))
+    }
+
     /// A save that fails (here the file size limit makes the write fail with EFBIG) is
     /// not confirmed: the key stays held, and the next claim gets it.
     @Test func timmyctlDoesNotConfirmAKeyItCouldNotSave() throws {
