@@ -15,6 +15,17 @@ import Testing
         #expect(SSHKeyFileFingerprint.of(privateKeyFile: crlf) == pair.fingerprint)
     }
 
+    /// Key files made by ssh-keygen itself (OpenSSH format, and RSA as PKCS#1 PEM).
+    @Test(arguments: [["-t", "ed25519"], ["-t", "rsa", "-b", "2048", "-m", "PEM"]])
+    func sshKeygenFilesFingerprintAsSSHKeygenPrintsThem(_ type: [String]) throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let key = dir.file("key")
+        _ = try sshKeygenOK(["-q", "-N", "", "-C", "c", "-f", key] + type)
+        let listed = try sshKeygenOK(["-l", "-E", "sha256", "-f", key]).split(separator: " ")
+        #expect(SSHKeyFileFingerprint.of(privateKeyFile: try readText(key)) == listed.dropFirst().first.map(String.init))
+    }
+
     @Test func aDamagedOrForeignFileHasNoFingerprint() throws {
         let pair = try SSHKeyPair.generate(.ed25519, comment: "c")
         var lines = pair.privateKey.split(separator: "\n").map(String.init)
