@@ -489,9 +489,15 @@ async function downloadKey() {
     // The file is handed to the browser: confirm receipt, so the shop wipes its copy now
     // rather than when the confirmation window ends. Until then a reload could claim it
     // again; this page keeps its copy for "save it again" either way.
-    await api('POST', jobPath('/key/confirm'), {
-      token: job.token, body: { sshKeyFingerprint: result.sshKeyFingerprint },
-    });
+    try {
+      await api('POST', jobPath('/key/confirm'), {
+        token: job.token, body: { sshKeyFingerprint: result.sshKeyFingerprint },
+      });
+    } catch (error) {
+      // The key is saved; only the shop's early deletion is missing, and it deletes its copy anyway.
+      throw new ApiError(error.status, error.reason, `Your key is saved, but the shop could not be told (${error.message}). `
+        + `It deletes its copy by itself at ${new Date(result.confirmBy).toLocaleString()}.`);
+    }
     savedKey.confirmed = true;
     renderReady(current);
   } catch (error) {
