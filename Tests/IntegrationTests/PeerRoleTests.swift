@@ -6,8 +6,9 @@ import Testing
 /// socket peer's real credentials, not from anything the caller says.
 @Suite(.serialized, .enabled(if: getuid() == 0, "needs root to run a client as nobody"))
 struct PeerRoleTests {
-    static let nobody = Nobody.uid
+    static let nobody: UInt32 = 65534
 
+    /// Runs `timmyctl` as `nobody` (see `DaemonHarness.ctlAsNobody`).
     func ctlAsNobody(_ daemon: DaemonHarness, _ arguments: [String]) throws -> CommandResult {
         try daemon.ctlAsNobody(arguments)
     }

@@ -6,7 +6,7 @@ import Testing
 /// unclaimed SSH keys) to a core file, and another process of the same uid must
 /// not read it through ptrace or /proc. timmyd is started the way that would
 /// allow both (core limit raised, running as an ordinary uid) and must take them away.
-@Suite(.serialized, .enabled(if: Nobody.available, "needs root to start timmyd as a second user (nobody)"))
+@Suite(.serialized, .enabled(if: DaemonHarness.canRunAsNobody, "needs root to start timmyd as a second user (nobody)"))
 struct CoreDumpTests {
     /// Starts `program arguments` as nobody, with the soft core limit raised to its hard limit.
     func launchAsNobodyWithCoresAllowed(_ program: String, _ arguments: [String], log: String, environment: [String: String])
@@ -15,7 +15,7 @@ struct CoreDumpTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = [
-            "-c", "ulimit -S -c \"$(ulimit -H -c)\" && exec /usr/bin/setpriv --reuid=\(Nobody.uid) --regid=\(Nobody.uid) --clear-groups \"$0\" \"$@\" >>\"$LAUNCH_LOG\" 2>&1",
+            "-c", "ulimit -S -c \"$(ulimit -H -c)\" && exec /usr/bin/setpriv --reuid=\(DaemonHarness.nobody) --regid=\(DaemonHarness.nobody) --clear-groups \"$0\" \"$@\" >>\"$LAUNCH_LOG\" 2>&1",
             program,
         ] + arguments
         process.environment = ["PATH": "/usr/bin:/bin", "LAUNCH_LOG": log].merging(environment) { _, new in new }
@@ -47,7 +47,7 @@ struct CoreDumpTests {
         let control = try launchAsNobodyWithCoresAllowed("/bin/sleep", ["30"], log: daemon.logPath, environment: [:])
         usleep(200_000)
         #expect(try coreLimits(control.processIdentifier).first != "0", "the launch raises the core limit")
-        #expect(owner("/proc/\(control.processIdentifier)/status") == Nobody.uid)
+        #expect(owner("/proc/\(control.processIdentifier)/status") == DaemonHarness.nobody)
         kill(control.processIdentifier, SIGKILL)
         control.waitUntilExit()
 
@@ -64,7 +64,7 @@ struct CoreDumpTests {
 
         let pid = process.processIdentifier
         let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
-        #expect(status.contains("\nUid:\t\(Nobody.uid)\t"), "timmyd really runs as nobody")
+        #expect(status.contains("\nUid:\t\(DaemonHarness.nobody)\t"), "timmyd really runs as nobody")
         #expect(try coreLimits(pid) == ["0", "0"], "soft and hard core limits are 0")
         // A non-dumpable process's /proc files belong to root, whatever its uid.
         #expect(owner("/proc/\(pid)/status") == 0, "timmyd marked itself non-dumpable")

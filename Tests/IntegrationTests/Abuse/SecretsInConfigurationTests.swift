@@ -49,9 +49,9 @@ struct SecretsInConfigurationTests {
         #expect(writable.stderr.contains("666") && writable.stderr.contains(envFile), "\(writable.stderr)")
         if getuid() == 0 {
             chmod(envFile, 0o644)
-            chown(envFile, Nobody.uid, Nobody.uid)
+            chown(envFile, DaemonHarness.nobody, DaemonHarness.nobody)
             let foreign = try refusedStart(daemon, arguments: ["--env-file", envFile])
-            #expect(foreign.stderr.contains("uid \(Nobody.uid)"), "\(foreign.stderr)")
+            #expect(foreign.stderr.contains("uid \(DaemonHarness.nobody)"), "\(foreign.stderr)")
         }
     }
 
@@ -86,7 +86,7 @@ struct SecretsInConfigurationTests {
 
     /// LNbits on a loopback port nothing listens on: the purchase fails with the
     /// upstream's error, which admins may read and clients may not.
-    @Test(.enabled(if: Nobody.available, "needs root to run a client as nobody"))
+    @Test(.enabled(if: DaemonHarness.canRunAsNobody, "needs root to run a client as nobody"))
     func clientsSeeUpstreamHealthButNoErrorTextOrAddress() throws {
         let unreachable = "http://127.0.0.1:9"
         let daemon = try DaemonHarness(environment: [

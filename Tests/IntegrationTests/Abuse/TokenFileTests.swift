@@ -6,7 +6,7 @@ import Testing
 /// read or plant a buyer's access token: no shared `/tmp` fallback, no folder
 /// that someone else owns or may write, no predictable temporary file, and a
 /// way to pass a token that `ps` does not show.
-@Suite(.serialized, .enabled(if: Nobody.available, "needs root to act as a second user (nobody)"))
+@Suite(.serialized, .enabled(if: DaemonHarness.canRunAsNobody, "needs root to act as a second user (nobody)"))
 struct TokenFileTests {
     func jobCount(_ daemon: DaemonHarness) throws -> Int {
         try daemon.call("admin.jobs.list")["jobs"]?.arrayValue?.count ?? -1
@@ -19,11 +19,11 @@ struct TokenFileTests {
         let daemon = try DaemonHarness().start()
         let shared = daemon.folder + "/shared"
         try FileManager.default.createDirectory(atPath: shared, withIntermediateDirectories: true)
-        chown(shared, Nobody.uid, Nobody.uid)
+        chown(shared, DaemonHarness.nobody, DaemonHarness.nobody)
         chmod(shared, 0o777)
         let bait = shared + "/bait"
         FileManager.default.createFile(atPath: bait, contents: nil, attributes: [.posixPermissions: 0o666])
-        chown(bait, Nobody.uid, Nobody.uid)
+        chown(bait, DaemonHarness.nobody, DaemonHarness.nobody)
         symlink(bait, shared + "/tokens")
         // The next few hundred pids' temporary names, as the attacker would plant them.
         let lastPID = Int((try? String(contentsOfFile: "/proc/sys/kernel/ns_last_pid", encoding: .utf8))?
@@ -32,7 +32,7 @@ struct TokenFileTests {
         for pid in lastPID..<(lastPID + 500) {
             let path = shared + "/tokens.tmp.\(pid)"
             FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o666])
-            chown(path, Nobody.uid, Nobody.uid)
+            chown(path, DaemonHarness.nobody, DaemonHarness.nobody)
             planted.append(path)
         }
 
@@ -50,7 +50,7 @@ struct TokenFileTests {
         let daemon = try DaemonHarness().start()
         let theirs = daemon.folder + "/theirs"
         try FileManager.default.createDirectory(atPath: theirs, withIntermediateDirectories: true)
-        chown(theirs, Nobody.uid, Nobody.uid)
+        chown(theirs, DaemonHarness.nobody, DaemonHarness.nobody)
         chmod(theirs, 0o700)
         let result = try daemon.ctl("new", environment: ["TIMMY_TOKEN_FILE": theirs + "/tokens"])
         #expect(result.status == 5, "\(result.stdout) \(result.stderr)")
@@ -69,7 +69,7 @@ struct TokenFileTests {
             try runProgram(
                 "/usr/bin/env",
                 ["-i", "PATH=/usr/bin:/bin", "TIMMY_SOCKET=\(daemon.socketPath)", "/usr/bin/setpriv",
-                 "--reuid=\(Nobody.uid)", "--regid=\(Nobody.uid)", "--clear-groups", binary] + arguments)
+                 "--reuid=\(DaemonHarness.nobody)", "--regid=\(DaemonHarness.nobody)", "--clear-groups", binary] + arguments)
         }
         let bought = try withoutHome(["new"])
         #expect(bought.status == 5, "\(bought.stdout) \(bought.stderr)")
@@ -130,6 +130,6 @@ struct TokenFileTests {
         #expect(names == ["tokens"], "no temporary file left behind: \(names)")
         let attributes = try FileManager.default.attributesOfItem(atPath: folder + "/tokens")
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        #expect((attributes[.ownerAccountID] as? Int) == Int(Nobody.uid))
+        #expect((attributes[.ownerAccountID] as? Int) == Int(DaemonHarness.nobody))
     }
 }

@@ -47,6 +47,7 @@ private func decodeParams(_ request: JSONRPCRequest) throws(JSONRPCError) {
     case .discover, .daemonInfo, .stats: _ = try JSONFields(params, allowed: [])
     case .create: _ = try CreateJobParams(json: object)
     case .status, .watch, .claimKey, .cancel: _ = try JobCredentials(json: object)
+    case .confirmKey: _ = try ConfirmKeyParams(json: object)
     case .refund: _ = try RefundParams(json: object)
     case .jobsList: _ = try JobListParams(json: object)
     case .jobsGet, .simulatePayment, .jobsRetry, .jobsDestroy: _ = try JobReference(json: object)
