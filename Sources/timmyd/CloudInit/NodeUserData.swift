@@ -23,6 +23,119 @@ enum NodeUserData {
         }
         """#
 
+    /// The setup's helpers: logging, progress reports, failure handling, retries. They
+    /// use the fixed paths the template sets before them (`NODE_DIR`, `REPORT_DIR`,
+    /// `CREDENTIALS_FILE`) and `REPORT_URL`, `CURRENT_STEP` and `SETUP_PID`.
+    static let setupFunctions = #"""
+        log() { printf '%s timmy-node: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+        # report STEP STATE [MESSAGE]: queue a progress report for report-sender.sh. It
+        # never waits for the network and never fails the setup.
+        report() {
+          if [ -z "$REPORT_URL" ]; then
+            return 0
+          fi
+          local message seq
+          message=$(printf '%s' "${3:-}" | LC_ALL=C tr -cd '\040-\176' | head -c 500) || true
+          {
+            seq=$(($(cat "$REPORT_DIR/seq" 2>/dev/null || echo 0) + 1))
+            echo "$seq" >"$REPORT_DIR/seq"
+            printf '%s\n%s\n%s\n' "$1" "$2" "$message" >"$REPORT_DIR/next.tmp"
+            mv "$REPORT_DIR/next.tmp" "$REPORT_DIR/$(printf '%08d' "$seq").report"
+          } || log "WARNING: could not queue a progress report"
+        }
+
+        # begin_step STEP: the previous step is done, STEP is running.
+        begin_step() {
+          if [ -n "$CURRENT_STEP" ]; then
+            report "$CURRENT_STEP" "done"
+          fi
+          CURRENT_STEP=$1
+          log "step: $1"
+          report "$1" running
+        }
+
+        # setup_failed REASON: say where the setup stopped, on the node and to timmyd.
+        setup_failed() {
+          local reason="${CURRENT_STEP:-packages} failed: $1"
+          log "ERROR: $reason"
+          {
+            printf 'step=%s\nreason=%s\ntime=%s\n' "${CURRENT_STEP:-packages}" "$reason" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+            printf 'The setup is safe to run again once the cause is fixed: bash %s/setup.sh\n' "$NODE_DIR"
+          } >"$NODE_DIR/setup-failed" || true
+          report "${CURRENT_STEP:-packages}" failed "$reason"
+        }
+
+        # fail MESSAGE: stop the setup with a clear reason.
+        fail() {
+          setup_failed "$*"
+          exit 1
+        }
+
+        # Runs for any failing command, also inside functions (set -E). Subshells and
+        # command substitutions leave the reporting to the main shell, which fails next.
+        on_error() {
+          if [ "$BASHPID" = "$SETUP_PID" ]; then
+            setup_failed "line $2 (exit status $1)"
+          fi
+        }
+
+        # retry ATTEMPTS DELAY COMMAND...: run COMMAND until it succeeds.
+        retry() {
+          local attempts=$1 delay=$2 i
+          shift 2
+          for ((i = 1; i <= attempts; i++)); do
+            if "$@"; then
+              return 0
+            fi
+            sleep "$delay"
+          done
+          return 1
+        }
+
+        # 24 random bytes as 48 hex digits.
+        random_secret() { od -An -v -N24 -tx1 /dev/urandom | tr -d ' \n'; }
+
+        # apt-get, waiting out the locks that first-boot upgrades may hold.
+        apt_get() { retry 10 15 apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
+
+        # docker_pull IMAGE: Docker Hub lets an address pull anonymously only 10 times an
+        # hour, so "toomanyrequests" waits (1, 2, 4, 8, then 15 minutes, an hour in all);
+        # any other error gets five tries 15 s apart.
+        docker_pull() {
+          local image=$1 output waited=0 delay=60 failures=0
+          while :; do
+            if output=$(docker pull -q "$image" 2>&1); then
+              return 0
+            fi
+            printf '%s\n' "$output" | tail -n 3
+            if grep -qi toomanyrequests <<<"$output"; then
+              if ((waited >= 3600)); then
+                return 1
+              fi
+              delay=$((delay > 3600 - waited ? 3600 - waited : delay))
+              log "Docker Hub's pull limit: pulling $image again in ${delay}s"
+              sleep "$delay"
+              waited=$((waited + delay))
+              delay=$((delay * 2 > 900 ? 900 : delay * 2))
+            else
+              failures=$((failures + 1))
+              if ((failures >= 5)); then
+                return 1
+              fi
+              sleep 15
+            fi
+          done
+        }
+
+        # note LABEL TEXT: add "LABEL: TEXT" to the credentials file once.
+        note() {
+          if ! grep -qF "$1:" "$CREDENTIALS_FILE"; then
+            printf '%-23s %s\n' "$1:" "$2" >>"$CREDENTIALS_FILE"
+          fi
+        }
+        """#
+
     /// `/opt/timmy-node/ops.sh`: the buyer's everyday commands.
     static let opsScript = #"""
         #!/bin/bash
@@ -79,9 +192,9 @@ enum NodeUserData {
     /// or in a log.
     static let reportSender = #"""
         #!/bin/bash
-        # report-sender.sh - posts the setup's queued progress reports to timmyd, in order.
+        # report-sender.sh [FOLDER] - posts the setup's queued progress reports to timmyd, in order.
         set -uo pipefail
-        REPORT_DIR=/opt/timmy-node/reports
+        REPORT_DIR=${1:-/opt/timmy-node/reports}
         exec 9>"$REPORT_DIR/sender.lock"
         if ! flock -n 9; then
           exit 0
@@ -90,8 +203,8 @@ enum NodeUserData {
         deadline=0
         delay=2
         while :; do
-          setup_pid=$(cat "$REPORT_DIR/setup.pid" 2>/dev/null || echo 0)
-          if kill -0 "$setup_pid" 2>/dev/null; then
+          setup_pid=$(cat "$REPORT_DIR/setup.pid" 2>/dev/null || true)
+          if [[ "$setup_pid" =~ ^[0-9]+$ ]] && ((setup_pid > 1)) && kill -0 "$setup_pid" 2>/dev/null; then
             deadline=0
           elif ((deadline == 0)); then
             deadline=$(($(date +%s) + 1800))
@@ -186,114 +299,8 @@ enum NodeUserData {
         CURRENT_STEP=""
         SETUP_PID=$$
 
-        log() { printf '%s timmy-node: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
-
-        # report STEP STATE [MESSAGE]: queue a progress report for report-sender.sh. It
-        # never waits for the network and never fails the setup.
-        report() {
-          if [ -z "$REPORT_URL" ]; then
-            return 0
-          fi
-          local message seq
-          message=$(printf '%s' "${3:-}" | LC_ALL=C tr -cd '\040-\176' | head -c 500) || true
-          {
-            seq=$(($(cat "$REPORT_DIR/seq" 2>/dev/null || echo 0) + 1))
-            echo "$seq" >"$REPORT_DIR/seq"
-            printf '%s\n%s\n%s\n' "$1" "$2" "$message" >"$REPORT_DIR/next.tmp"
-            mv "$REPORT_DIR/next.tmp" "$REPORT_DIR/$(printf '%08d' "$seq").report"
-          } || log "WARNING: could not queue a progress report"
-        }
-
-        # begin_step STEP: the previous step is done, STEP is running.
-        begin_step() {
-          if [ -n "$CURRENT_STEP" ]; then
-            report "$CURRENT_STEP" "done"
-          fi
-          CURRENT_STEP=$1
-          log "step: $1"
-          report "$1" running
-        }
-
-        # setup_failed REASON: say where the setup stopped, on the node and to timmyd.
-        setup_failed() {
-          local reason="${CURRENT_STEP:-packages} failed: $1"
-          log "ERROR: $reason"
-          {
-            printf 'step=%s\nreason=%s\ntime=%s\n' "${CURRENT_STEP:-packages}" "$reason" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-            printf 'The setup is safe to run again once the cause is fixed: bash %s/setup.sh\n' "$NODE_DIR"
-          } >"$NODE_DIR/setup-failed" || true
-          report "${CURRENT_STEP:-packages}" failed "$reason"
-        }
-
-        # fail MESSAGE: stop the setup with a clear reason.
-        fail() {
-          setup_failed "$*"
-          exit 1
-        }
-
-        # Runs for any failing command, also inside functions (set -E). Subshells and
-        # command substitutions leave the reporting to the main shell, which fails next.
-        on_error() {
-          if [ "$BASHPID" = "$SETUP_PID" ]; then
-            setup_failed "line $2 (exit status $1)"
-          fi
-        }
+        @SETUP_FUNCTIONS@
         trap 'on_error $? $LINENO' ERR
-
-        # retry ATTEMPTS DELAY COMMAND...: run COMMAND until it succeeds.
-        retry() {
-          local attempts=$1 delay=$2 i
-          shift 2
-          for ((i = 1; i <= attempts; i++)); do
-            if "$@"; then
-              return 0
-            fi
-            sleep "$delay"
-          done
-          return 1
-        }
-
-        # 24 random bytes as 48 hex digits.
-        random_secret() { od -An -v -N24 -tx1 /dev/urandom | tr -d ' \n'; }
-
-        # apt-get, waiting out the locks that first-boot upgrades may hold.
-        apt_get() { retry 10 15 apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
-
-        # docker_pull IMAGE: Docker Hub lets an address pull anonymously only 10 times an
-        # hour, so "toomanyrequests" waits (1, 2, 4, 8, then 15 minutes, an hour in all);
-        # any other error gets five tries 15 s apart.
-        docker_pull() {
-          local image=$1 output waited=0 delay=60 failures=0
-          while :; do
-            if output=$(docker pull -q "$image" 2>&1); then
-              return 0
-            fi
-            printf '%s\n' "$output" | tail -n 3
-            if grep -qi toomanyrequests <<<"$output"; then
-              if ((waited >= 3600)); then
-                return 1
-              fi
-              delay=$((delay > 3600 - waited ? 3600 - waited : delay))
-              log "Docker Hub's pull limit: pulling $image again in ${delay}s"
-              sleep "$delay"
-              waited=$((waited + delay))
-              delay=$((delay * 2 > 900 ? 900 : delay * 2))
-            else
-              failures=$((failures + 1))
-              if ((failures >= 5)); then
-                return 1
-              fi
-              sleep 15
-            fi
-          done
-        }
-
-        # note LABEL TEXT: add "LABEL: TEXT" to the credentials file once.
-        note() {
-          if ! grep -qF "$1:" "$CREDENTIALS_FILE"; then
-            printf '%-23s %s\n' "$1:" "$2" >>"$CREDENTIALS_FILE"
-          fi
-        }
 
         @PRUNE_FUNCTION@
 
@@ -319,7 +326,7 @@ enum NodeUserData {
         SENDER
           chmod 0700 "$NODE_DIR/report-sender.sh"
           # Its own session and files: cloud-init must not wait on it, nor the log show the token.
-          setsid bash "$NODE_DIR/report-sender.sh" </dev/null >>"$REPORT_DIR/sender.log" 2>&1 &
+          setsid bash "$NODE_DIR/report-sender.sh" "$REPORT_DIR" </dev/null >>"$REPORT_DIR/sender.log" 2>&1 &
         fi
 
         # --- Packages ---

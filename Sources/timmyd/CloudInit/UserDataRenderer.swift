@@ -99,6 +99,7 @@ enum UserDataRenderer {
         let assignments = header.map { "\($0.0)=\(shellQuote($0.1))" }.joined(separator: "\n")
         let script = NodeUserData.template
             .replacing("@RENDERED_INPUTS@", with: assignments)
+            .replacing("@SETUP_FUNCTIONS@", with: NodeUserData.setupFunctions)
             .replacing("@PRUNE_FUNCTION@", with: NodeUserData.pruneFunction)
             .replacing("@OPS_SCRIPT@", with: NodeUserData.opsScript)
             .replacing("@REPORT_SENDER@", with: NodeUserData.reportSender) + "\n"
