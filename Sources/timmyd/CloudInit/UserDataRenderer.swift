@@ -62,9 +62,9 @@ enum ChainMode: String, Sendable {
 /// template in `NodeUserData`, with the job's values shell-quoted into a short
 /// header.
 ///
-/// - Important: the script carries no operator secret. The only secret that may
-///   appear is the one-off Tailscale auth key; every password on the node is
-///   generated there, at first boot.
+/// - Important: the script carries no operator secret. The only secrets that may
+///   appear are the one-off Tailscale auth key and the job's own node token (for its
+///   progress reports); every password on the node is generated there, at first boot.
 enum UserDataRenderer {
     /// DigitalOcean refuses user_data over 64 KiB.
     static let maximumBytes = 64 * 1024
