@@ -230,6 +230,17 @@ import Testing
         #expect(result.stdout.contains("df -h / /srv/chain-volume"), "\(result.stdout)")
     }
 
+    // Found by running the whole script with stand-ins: a re-run must not drop the tailnet
+    // port (a used auth key cannot join again), and compose needs LNbits' env file to exist
+    // before it starts anything.
+    @Test func reRunsKeepTheTailnetAddressAndComposeFindsItsEnvFile() throws {
+        let script = try Self.script()
+        let current = try Self.offset(script, "TS_IP=$(tailscale ip -4 2>/dev/null | head -n 1 || true)\nif [[ \"$TS_IP\" =~")
+        #expect(try Self.offset(script, "tailscale \"${ts_args[@]}\"") > current)
+        let envFile = try Self.offset(script, "touch \"$LNBITS_DIR/lnbits.env\"")
+        #expect(try Self.offset(script, "docker compose up") > envFile)
+    }
+
     // 10. No floor on disk size.
     @Test func tooSmallADiskFailsTheStorageStep() throws {
         let script = try Self.script()

@@ -390,8 +390,11 @@ enum NodeUserData {
           apt_get install tailscale
         fi
         systemctl enable --now tailscaled
-        TS_IP=""
-        if [ -n "$TS_AUTHKEY" ]; then
+        TS_IP=$(tailscale ip -4 2>/dev/null | head -n 1 || true)
+        if [[ "$TS_IP" =~ ^100\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+          log "already on the tailnet as $TS_IP"
+        elif [ -n "$TS_AUTHKEY" ]; then
+          TS_IP=""
           ts_args=(up "--authkey=$TS_AUTHKEY" "--hostname=$TS_HOSTNAME")
           if [ -n "$TS_TAGS" ]; then
             ts_args+=("--advertise-tags=$TS_TAGS")
@@ -407,6 +410,7 @@ enum NodeUserData {
           fi
           unset ts_args
         else
+          TS_IP=""
           log "no Tailscale auth key: run 'tailscale up' yourself to join a tailnet"
         fi
 
@@ -478,6 +482,9 @@ enum NodeUserData {
         fi
         BITCOIN_DIR=$DATA_DIR/bitcoin
         mkdir -p "$BITCOIN_DIR" "$LND_DIR" "$LND_TLS_DIR" "$LNBITS_DIR/data"
+        # Compose reads every service's env_file whichever service it starts.
+        touch "$LNBITS_DIR/lnbits.env"
+        chmod 600 "$LNBITS_DIR/lnbits.env"
         printf 'DATA_DIR=%s\n' "$DATA_DIR" >"$NODE_DIR/node.env"
         if [ ! -f "$BITCOIN_DIR/bitcoin.conf" ]; then
           data_free=$(df --output=avail -m "$BITCOIN_DIR" | tail -n 1 | tr -d ' ')
