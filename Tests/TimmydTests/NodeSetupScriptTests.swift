@@ -28,10 +28,18 @@ import Testing
         try section(script, from: "cat >\"$NODE_DIR/docker-compose.yml\" <<COMPOSE\n", to: "\nCOMPOSE\n")
     }
 
+    static func lnbitsEnv(_ script: String) throws -> Substring {
+        try section(script, from: "cat >\"$LNBITS_DIR/lnbits.env\" <<LNBITS\n", to: "\nLNBITS\n")
+    }
+
+    static func lndConf(_ script: String) throws -> Substring {
+        try section(script, from: "cat >\"$LND_DIR/lnd.conf\" <<LND\n", to: "\nLND\n")
+    }
+
     // 1. Whoever called LNbits' first-install endpoint first became its super user.
     @Test func lnbitsFirstInstallIsTokenProtectedAndFinishedByTheSetup() throws {
         let script = try Self.script()
-        let env = try Self.section(script, from: "cat >\"$LNBITS_DIR/lnbits.env\" <<LNBITS\n", to: "\nLNBITS\n")
+        let env = try Self.lnbitsEnv(script)
         #expect(env.contains("\nFIRST_INSTALL_TOKEN=$LNBITS_FIRST_INSTALL_TOKEN\n"))
         #expect(env.hasSuffix("\nAUTH_SECRET_KEY=$LNBITS_AUTH_SECRET_KEY"))
         // The token and the admin password are made on the node, like every other secret.
@@ -60,7 +68,7 @@ import Testing
         // The LND image has wget (its verification script needs it) but no curl.
         #expect(lnd.contains(#"test: ["CMD-SHELL", "wget -qO- --ca-certificate=/root/.lnd/tls/tls.cert https://127.0.0.1:8080/v1/state | grep -Eq 'RPC_ACTIVE|SERVER_ACTIVE'"]"#))
         #expect(lnd.contains("start_period: 60m"))
-        let env = try Self.section(script, from: "cat >\"$LNBITS_DIR/lnbits.env\" <<LNBITS\n", to: "\nLNBITS\n")
+        let env = try Self.lnbitsEnv(script)
         let retries = try #require(env.split(separator: "\n").first { $0.hasPrefix("FUNDING_SOURCE_MAX_RETRIES=") })
         #expect((Int(retries.dropFirst("FUNDING_SOURCE_MAX_RETRIES=".count)) ?? 0) >= 30)
         // Every boot: Docker's own restart of LNbits is undone, and compose starts it after LND.
@@ -77,7 +85,7 @@ import Testing
         let compose = try Self.compose(script)
         #expect(compose.contains("        source: $LND_TLS_DIR\n        target: /lnd\n        read_only: true\n"))
         #expect(script.contains("\nLND_TLS_DIR=$LND_DIR/tls\n"))
-        let lndConf = try Self.section(script, from: "cat >\"$LND_DIR/lnd.conf\" <<LND\n", to: "\nLND\n")
+        let lndConf = try Self.lndConf(script)
         for line in ["tlsautorefresh=true", "tlscertpath=/root/.lnd/tls/tls.cert", "tlskeypath=/root/.lnd/tls.key"] {
             #expect(lndConf.contains("\n\(line)\n"), "\(line)")
         }
@@ -176,7 +184,7 @@ import Testing
     // 7. `wallet-unlock-allow-create` stayed: a lost wallet file would have been silently replaced.
     @Test func walletCreationIsAllowedOnlyUntilTheWalletExists() throws {
         let script = try Self.script()
-        let lndConf = try Self.section(script, from: "cat >\"$LND_DIR/lnd.conf\" <<LND\n", to: "\nLND\n")
+        let lndConf = try Self.lndConf(script)
         #expect(lndConf.contains("\nwallet-unlock-allow-create=true\n"))
         let removal = "\nsed -i '/^wallet-unlock-allow-create=/d' \"$LND_DIR/lnd.conf\"\n"
         // At the top level after the wallet block, so re-runs with an existing wallet remove it too.
