@@ -57,6 +57,16 @@ import Testing
         }
     }
 
+    /// A real job's droplet request carries the configured images, not only the preview.
+    @Test func aJobsUserDataCarriesTheConfiguredImages() throws {
+        let fixture = try ProvisioningFixture()
+        var provider = fixture.provider(ScriptedTransport([]), SleepLog())
+        provider.nodeImages.lnbits = "lnbits/lnbits:v1.6.2@\(Self.digest)"
+        let request = try provider.dropletRequest(for: fixture.job)
+        #expect(request.userData.contains("\nLNBITS_IMAGE='lnbits/lnbits:v1.6.2@\(Self.digest)'\n"))
+        #expect(request.userData.contains("\nLND_IMAGE='\(NodeImageVersions.lnd)'\n"))
+    }
+
     @Test func thePreviewShowsTheConfiguredImages() throws {
         let images = NodeImages(bitcoin: "bitcoin/bitcoin:31.1@\(Self.digest)", lnd: NodeImageVersions.lnd, lnbits: NodeImageVersions.lnbits)
         let script = try UserDataService.preview(volumeGB: 0, tailscale: false, images: images)

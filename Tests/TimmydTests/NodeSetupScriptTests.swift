@@ -257,6 +257,10 @@ import Testing
         #expect(script.contains("\nMIN_ROOT_FREE_MIB=6144\n"))
         #expect(storage.contains("if ((data_free < MIN_DATA_FREE_MIB)); then\n    fail "))
         #expect(storage.contains("if ((root_free < MIN_ROOT_FREE_MIB)); then\n    fail "))
+        // The README states the same floor.
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        #expect(try String(contentsOf: readme, encoding: .utf8).contains("25 GiB (25600 MiB) free"))
         // Checked before anything is pulled or started.
         #expect(try Self.offset(script, "data_free < MIN_DATA_FREE_MIB") < Self.offset(script, "docker_pull \"$image\""))
     }
