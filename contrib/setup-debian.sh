@@ -25,6 +25,9 @@ packages=(
     # The buyer page's test drives headless Chromium through Selenium, Debian's own
     # builds (Debian's python3, not a venv, imports selenium).
     chromium chromium-driver python3-selenium
+    # The Debian package: dpkg-deb and dpkg-shlibdeps (dpkg-dev) build it, lintian
+    # checks it, mmdebstrap makes the throwaway Debian 12 root its install test uses.
+    dpkg-dev lintian mmdebstrap
 )
 
 if [[ $(id -u) -eq 0 ]]; then
