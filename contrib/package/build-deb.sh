@@ -96,7 +96,8 @@ for program in timmyd timmyctl; do
 done
 
 # Completions where Debian's bash-completion, zsh and fish look for them.
-"$bin/timmyctl" --generate-completion-script bash | install -D -m 0644 /dev/stdin \
+# bash-completion sources the file: a #! line would only mislead (lintian warns).
+"$bin/timmyctl" --generate-completion-script bash | sed '1{/^#!/d}' | install -D -m 0644 /dev/stdin \
     "$stage/usr/share/bash-completion/completions/timmyctl"
 "$bin/timmyctl" --generate-completion-script zsh | install -D -m 0644 /dev/stdin \
     "$stage/usr/share/zsh/vendor-completions/_timmyctl"
@@ -104,7 +105,9 @@ done
     "$stage/usr/share/fish/vendor_completions.d/timmyctl.fish"
 
 doc=$stage/usr/share/doc/timmyd
-install -D -m 0644 "$deb_files/copyright" "$doc/copyright"
+mkdir -p "$doc"
+sed "s|@YEAR@|$(date -u -d "@$SOURCE_DATE_EPOCH" +%Y)|" "$deb_files/copyright" >"$doc/copyright"
+chmod 0644 "$doc/copyright"
 install -m 0644 README.md "$doc/README.md"
 install -m 0644 etc/credentials/README.md "$doc/credentials.md"
 {
