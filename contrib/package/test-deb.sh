@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the timmyd package in a throwaway Debian 12 root (a minimal mmdebstrap
 # root with systemd and no Swift, cached as a tarball), checks what it put where,
-# starts timmyd there on its stubs and asks it `timmyctl info`, then removes and
+# starts timmyd there on its stubs and asks it `timmyctl info`, then upgrades, removes and
 # purges it and checks what each leaves. Needs root (chroot, namespaces) and the
 # Debian mirror (apt fetches the package's Depends, proving they are enough).
 #
 #   contrib/package/test-deb.sh [PACKAGE.deb]     (default: build it with build-deb.sh)
 #
-# Exit 0 when every check passes, 1 when one fails (each failure is printed).
+# Exit 0 when every check passes, 1 when one fails (each failure is printed), 2 when
+# the harness cannot run or apt-get fails.
 # The root lives in a temporary folder removed on every exit; mounts are made in a
 # private mount namespace, so nothing is left mounted.
 # The checks are scripts run inside the root: their $ expand there, not here.
@@ -164,13 +165,30 @@ check "timmyd starts on stubs as the unit starts it; timmyctl info answers root 
     wait \$daemon
     [[ ! -e /run/timmyd/timmyd.sock ]]"
 
+# --- Upgrade: the same package with a higher version, over an edited conffile ----------------
+version=$(dpkg-deb -f "$package" Version)
+newer=$version.1
+dpkg-deb -R "$package" "$work/newer"
+sed -i "s/^Version: .*/Version: $newer/" "$work/newer/DEBIAN/control"
+dpkg-deb --root-owner-group -Zgzip -z1 -b "$work/newer" "$root/tmp/timmyd-newer.deb" >/dev/null
+in_root 'echo "# kept across upgrade and remove" >>/etc/timmyd/timmyd.env
+    sha256sum /var/lib/timmyd/master.key >/root/master.key.sha256
+    apt-get -q install -y /tmp/timmyd-newer.deb </dev/null' >"$work/upgrade.log" 2>&1 ||
+    { cat "$work/upgrade.log" >&2; die "apt-get install of the newer package failed"; }
+check "an upgrade keeps the edited conffile (no prompt), its mode, the state and the enabled unit" "
+    [[ \$(dpkg-query -W -f='\${Version}' timmyd) == '$newer' ]]
+    tail -n 1 /etc/timmyd/timmyd.env | grep -qx '# kept across upgrade and remove'
+    [[ \$(stat -c '%a %U' /etc/timmyd/timmyd.env) == '600 root' ]]
+    sha256sum --check --quiet /root/master.key.sha256
+    [[ \$(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]"
+
 # --- Remove: the configuration and the state stay -------------------------------------------
-in_root 'echo "# kept across remove" >>/etc/timmyd/timmyd.env && apt-get -q remove -y timmyd' >"$work/remove.log" 2>&1 ||
+in_root 'apt-get -q remove -y timmyd' >"$work/remove.log" 2>&1 ||
     { cat "$work/remove.log" >&2; die "apt-get remove failed"; }
 check "remove takes the programs and keeps the conffile (as edited) and the state" '
     [[ $(dpkg-query -W -f="\${Status}" timmyd) == "deinstall ok config-files" ]]
     [[ ! -e /usr/bin/timmyd && ! -e /usr/bin/timmyctl && ! -e /lib/systemd/system/timmyd.service ]]
-    tail -n 1 /etc/timmyd/timmyd.env | grep -qx "# kept across remove"
+    tail -n 1 /etc/timmyd/timmyd.env | grep -qx "# kept across upgrade and remove"
     [[ -s /var/lib/timmyd/master.key ]]'
 
 # --- Purge: nothing of timmyd is left but its groups ----------------------------------------
