@@ -16,6 +16,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case tooManyUnpaid = "too_many_unpaid"
     /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
     case teardownIncomplete = "teardown_incomplete"
+    /// A refund invoice another job's refund already uses (or was paid with).
+    case invoiceAlreadyUsed = "invoice_already_used"
 
     public var code: Int {
         switch self {
@@ -32,6 +34,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
         case .teardownIncomplete: -32013
+        case .invoiceAlreadyUsed: -32014
         }
     }
 }

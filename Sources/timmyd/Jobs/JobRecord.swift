@@ -34,6 +34,9 @@ struct JobRecord: Sendable {
     var lnbitsURL: String?
     var publicError: String?
     var errorDetail: String?
+    /// A stable word for why the job failed, where one matters to what may follow
+    /// (`JobFailure.paymentUnverified`: only an admin may refund it).
+    var errorReason: String? = nil
     /// The invoice a refund pays, fixed before the first attempt (see `Refunder`).
     var refundBolt11: String?
     var refundPaymentHash: String?
@@ -49,6 +52,15 @@ struct JobRecord: Sendable {
 
     /// The tag only this job's cloud resources carry.
     var resourceTag: String { "timmy-job-" + id }
+
+    /// Whether the job failed because its payment could not be verified.
+    var paymentUnverified: Bool { state == .failed && errorReason == JobFailure.paymentUnverified }
+}
+
+/// Stable words stored in `error_reason`.
+enum JobFailure {
+    /// Reported paid, but the amount or preimage did not check out.
+    static let paymentUnverified = "payment_unverified"
 }
 
 extension JobRecord {
@@ -89,6 +101,7 @@ extension JobRecord {
         lnbitsURL = row.string("lnbits_url")
         publicError = row.string("error_public")
         errorDetail = row.string("error_detail")
+        errorReason = row.string("error_reason")
         refundBolt11 = row.string("refund_bolt11")
         refundPaymentHash = row.string("refund_payment_hash")
         refundAmountSats = row.int("refund_amount_sats")

@@ -81,5 +81,20 @@ enum Schema {
             // needs it is made in a later phase: it is kept sealed until then (see
             // DigitalOceanNodeProvider) and wiped when the droplet exists.
             sql: "ALTER TABLE jobs ADD COLUMN tailscale_auth_key_sealed BLOB;"),
+        Migration(
+            version: 4, name: "money integrity: late-payment window index, refund invoices used once, error reasons",
+            // - The watcher asks only about expired and cancelled invoices still inside the
+            //   late-payment grace window; (state, invoice_expires_at) serves that range, so
+            //   old jobs cost a round nothing.
+            // - One refund invoice settles one job: a second job holding the same hash would be
+            //   marked refunded by the first job's payment. A reopened refund (`refund_failed`)
+            //   clears its hash, so the buyer may pay to a new invoice.
+            // - `error_reason` is a stable word for why a job failed (`payment_unverified`).
+            sql: """
+                CREATE INDEX jobs_by_state_invoice_expiry ON jobs (state, invoice_expires_at);
+                CREATE UNIQUE INDEX jobs_by_refund_payment_hash ON jobs (refund_payment_hash)
+                    WHERE refund_payment_hash IS NOT NULL;
+                ALTER TABLE jobs ADD COLUMN error_reason TEXT;
+                """),
     ]
 }
