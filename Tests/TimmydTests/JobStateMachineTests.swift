@@ -47,7 +47,7 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
         let actual = allPairs.filter { JobStateMachine.target(of: $0.event, from: $0.state) != nil }.count
         let expected = expectedMoves.values.map(\.count).reduce(0, +)
         #expect(actual == expected)
-        #expect(actual == 14)
+        #expect(actual == 17)
     }
 
     @Test(arguments: JobEvent.allCases)
