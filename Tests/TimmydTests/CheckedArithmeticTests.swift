@@ -74,6 +74,14 @@ import Testing
         #expect(PaymentWatcher.waitMilliseconds(pollInterval: .max, failures: 5, retryAfterSeconds: nil) == .max)
     }
 
+    @Test func cloudServerDelaysSaturateAtTheCap() {
+        let policy = RetryPolicy(maximumServerDelayMilliseconds: 120_000, now: { 1000 })
+        #expect(policy.serverDelay(["retry-after": "9223372036854775807"]) == 120_000)
+        #expect(policy.serverDelay(["ratelimit-remaining": "0", "ratelimit-reset": "9223372036854775807"]) == 120_000)
+        #expect(policy.serverDelay(["ratelimit-remaining": "0", "ratelimit-reset": "-9223372036854775808"]) == 1000)
+        #expect(RetryPolicy(baseDelayMilliseconds: .max, random: { 0 }).backoff(attempt: 21) == 15_000)
+    }
+
     @Test(arguments: [
         "BOOTSTRAP_FEE_SATS", "INVOICE_EXPIRY_SECONDS", "DO_VOLUME_SIZE_GB", "LATE_PAYMENT_GRACE_SECONDS",
         "KEY_RETENTION_DAYS", "PAYMENT_POLL_INTERVAL_MS", "STUB_PROVISION_DELAY_MS", "MAX_REQUEST_BYTES",
