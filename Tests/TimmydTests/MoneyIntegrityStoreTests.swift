@@ -92,6 +92,30 @@ import Testing
         #expect(try store.jobRefunding(toPaymentHash: hash) == nil)
     }
 
+    @Test func upgradingADatabaseWhereTwoJobsSharedARefundInvoiceFlagsTheLaterOne() throws {
+        let directory = try TemporaryDirectory()
+        let database = try SQLiteDatabase(path: directory.file("old.db"))
+        try Migrator.migrate(database, Array(Schema.migrations.prefix(3)))
+        let hash = String(repeating: "ef", count: 32)
+        for (id, updatedAt) in [("b", 2000), ("a", 1000), ("c", 2000)] {
+            try database.execute(
+                """
+                INSERT INTO jobs (id, state, region, size, image, volume_size_gb, amount_sats, payment_hash,
+                    payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm, refund_payment_hash,
+                    created_at, updated_at)
+                VALUES (?, 'refunded', 'nyc3', 's', 'i', 0, 1000, ?, 'lnstub', 0, 'x', 'ed25519', ?, 0, ?)
+                """, [.text(id), .text("hash-" + id), .text(hash), .integer(Int64(updatedAt))])
+        }
+        try Migrator.migrate(database, Schema.migrations)
+        let rows = try database.query("SELECT id, refund_payment_hash AS h FROM jobs ORDER BY id")
+        #expect(rows.map { $0.string("h") } == [hash, hash + ":shared:b", hash + ":shared:c"])
+        let flagged = try database.query("SELECT job_id FROM job_events WHERE reason LIKE 'refund invoice also used%' ORDER BY job_id")
+        #expect(flagged.map { $0.string("job_id") } == ["b", "c"])
+        #expect(throws: SQLiteError.self) {
+            try database.execute("UPDATE jobs SET refund_payment_hash = ? WHERE id = 'b'", [.text(hash)])
+        }
+    }
+
     // MARK: Wipes
 
     @Test(arguments: ["claim", "retention", "column"])
