@@ -19,17 +19,17 @@ struct OldJobsWatcherCostTests {
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
-    @Test func thousandsOfOldExpiredJobsCostAnIdleDaemonNothing() throws {
+    @Test func fiftyThousandOldExpiredJobsCostAnIdleDaemonNothing() throws {
         // The fastest round the configuration allows, so each round's cost shows.
         let daemon = try DaemonHarness(environment: ["PAYMENT_POLL_INTERVAL_MS": "10"]).start()
         #expect(daemon.stop() == 0)
-        // 20,000 jobs whose invoices expired 60 days ago: far outside the 1-day grace window.
+        // 50,000 jobs whose invoices expired 60 days ago: far outside the 1-day grace window.
         let seed = """
             import sqlite3, sys, time, uuid
             db = sqlite3.connect(sys.argv[1])
             old = int(time.time() * 1000) - 60 * 86400 * 1000
             rows = []
-            for n in range(20000):
+            for n in range(50000):
                 job = str(uuid.uuid4())
                 rows.append((job, job.replace("-", "") * 2, old))
             db.executemany(
@@ -49,8 +49,9 @@ struct OldJobsWatcherCostTests {
         let window = 3.0
         usleep(UInt32(window * 1_000_000))
         let used = try #require(Self.cpuSeconds(daemon)) - before
-        // Loading 20,000 rows ten times a second kept a core busy; the index search does not.
-        #expect(used < window * 0.4, "timmyd used \(used) s of CPU in \(window) s idle")
+        // Loading 50,000 rows ten times a second kept a core busy (20,000 rows: 1.1 s of CPU in
+        // 3 s on a loaded machine); the index search costs about 0.1 s.
+        #expect(used < window * 0.25, "timmyd used \(used) s of CPU in \(window) s idle")
 
         // Open invoices are still watched every round.
         _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
