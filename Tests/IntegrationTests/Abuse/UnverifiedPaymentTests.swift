@@ -19,6 +19,8 @@ struct UnverifiedPaymentTests {
         #expect(admin["errorReason"] == "payment_unverified")
         #expect(admin["paidAt"]?.stringValue != nil)
         #expect(admin["errorDetail"]?.stringValue?.hasPrefix("payment_unverified:") == true)
+        // Not counted as money taken.
+        #expect(try daemon.call("admin.stats")["paidJobs"] == 0)
         let events = try daemon.events(job.jobId)
         #expect(events.contains { $0["to"] == "failed" && $0["reason"]?.stringValue?.hasPrefix("payment report refused") == true })
 
