@@ -5,6 +5,14 @@ import Testing
 /// Finding: after a key was wiped, copies of the sealed private key stayed in the
 /// database's write-ahead log (and could be read back from the state folder). Every
 /// wipe now ends with a TRUNCATE checkpoint, `secure_delete` on.
+extension DaemonHarness {
+    /// Whether the daemon's OpenRPC document lists `method`.
+    func hasMethod(_ method: String) -> Bool {
+        let methods = (try? call("rpc.discover"))?["methods"]?.arrayValue ?? []
+        return methods.contains { $0["name"]?.stringValue == method }
+    }
+}
+
 @Suite(.serialized)
 struct WipedKeyInWALTests {
     /// Runs SQL on the daemon's database with Python's sqlite3 (a separate library and
@@ -61,7 +69,14 @@ struct WipedKeyInWALTests {
         // The key is there before the wipe: the scan can find it.
         #expect(!Self.filesHolding(sealed, in: daemon).isEmpty)
 
-        _ = try daemon.call("bootstrap.claimKey", daemon.credentials(job))
+        #expect(daemon.hasMethod("bootstrap.claimKey"))  // the probe below reads the real document
+        let claimed = try daemon.call("bootstrap.claimKey", daemon.credentials(job))
+        // Where the key is held until the buyer confirms receipt, confirming is the claim's wipe.
+        if let fingerprint = claimed["sshKeyFingerprint"], daemon.hasMethod("bootstrap.confirmKey") {
+            _ = try daemon.call(
+                "bootstrap.confirmKey",
+                ["jobId": .string(job.jobId), "accessToken": .string(job.accessToken), "sshKeyFingerprint": fingerprint])
+        }
         #expect(Self.filesHolding(sealed, in: daemon) == [])
         let walSize = (try? FileManager.default.attributesOfItem(atPath: daemon.stateDirectory + "/timmyd.db-wal")[.size] as? Int) ?? 0
         #expect(walSize == 0)
