@@ -34,7 +34,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
         case .teardownIncomplete: -32013
-        case .invoiceAlreadyUsed: -32016
+        case .invoiceAlreadyUsed: -32020
         }
     }
 }
