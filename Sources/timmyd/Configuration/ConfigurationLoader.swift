@@ -60,7 +60,8 @@ struct ConfigurationLoader {
             tailscale: try tailscaleSettings(),
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
             logLevel: try logLevel(),
-            http: try httpSettings())
+            http: try httpSettings(),
+            nodeImages: try nodeImages())
         return configuration
     }
 
@@ -134,6 +135,18 @@ struct ConfigurationLoader {
             maximumBodyBytes: Int(try integer("HTTP_MAX_BODY_BYTES", default: 16_384, in: 256...(16 << 20))),
             requestTimeoutSeconds: try integer("HTTP_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...3600),
             eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
+    }
+
+    /// `NODE_*_IMAGE`: each replaces one pinned image, e.g. with a digest the operator verified.
+    private func nodeImages() throws -> NodeImages {
+        var images = NodeImages.pinned
+        images.bitcoin = string("NODE_BITCOIN_IMAGE") ?? images.bitcoin
+        images.lnd = string("NODE_LND_IMAGE") ?? images.lnd
+        images.lnbits = string("NODE_LNBITS_IMAGE") ?? images.lnbits
+        for (setting, image) in images.bySetting where !NodeImages.isValidReference(image) {
+            throw ConfigurationError("\(setting) must be \(NodeImages.referenceForm), such as \(NodeImageVersions.lnd)")
+        }
+        return images
     }
 
     private func logLevel() throws -> Logger.Level {
