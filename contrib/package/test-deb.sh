@@ -93,7 +93,8 @@ in_root "apt-get -q update >/dev/null && apt-get -q install -y --no-install-reco
 log "installed with apt-get in $((SECONDS - install_started)) s"
 
 check "no Swift toolchain in the root; the binaries find every library and no Swift runtime one" '
-    ! command -v swift && ! ls /usr/lib/swift 2>/dev/null
+    # (`! cmd` alone would not stop the script under set -e: each check exits itself.)
+    if command -v swift || [[ -e /usr/lib/swift ]]; then echo "a Swift toolchain is in the root"; exit 1; fi
     for program in /usr/bin/timmyd /usr/bin/timmyctl; do
         libraries=$(ldd "$program")
         ! grep -q "not found" <<<"$libraries" || { echo "$libraries"; exit 1; }
@@ -113,7 +114,7 @@ check "dpkg lists the package installed, with its files" '
 check "the unit starts /usr/bin/timmyd with the packaged paths and is enabled, not started (no systemd running)" '
     grep -q "^ExecStart=/usr/bin/timmyd .*--env-file /etc/timmyd/timmyd.env" /lib/systemd/system/timmyd.service
     [[ $(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]
-    ! grep -rq /usr/local /lib/systemd/system/timmyd.service
+    if grep -q /usr/local /lib/systemd/system/timmyd.service; then exit 1; fi
     systemd-analyze verify /lib/systemd/system/timmyd.service'
 
 check "groups timmy and timmy-admin exist (systemd-sysusers)" '
@@ -194,7 +195,7 @@ check "remove takes the programs and keeps the conffile (as edited) and the stat
 in_root 'apt-get -q purge -y timmyd' >"$work/purge.log" 2>&1 ||
     { cat "$work/purge.log" >&2; die "apt-get purge failed"; }
 check "purge removes the conffile, the secrets folder, the state and the unit's state; the groups stay" '
-    ! dpkg-query -W -f="\${Status}" timmyd 2>/dev/null | grep -q installed
+    if dpkg-query -W -f="\${Status}" timmyd 2>/dev/null | grep -q installed; then exit 1; fi
     [[ ! -e /etc/timmyd && ! -e /var/lib/timmyd ]]
     left=$(find /etc /usr /lib /var /run -name "*timmy*" ! -path "/var/cache/apt/*" ! -path "/var/lib/apt/*" 2>/dev/null)
     [[ -z $left ]] || { echo "left behind: $left"; exit 1; }
