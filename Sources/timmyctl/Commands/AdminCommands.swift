@@ -35,9 +35,13 @@ struct Jobs: ParsableCommand {
     @Option(help: "Continue after this cursor (printed after a full page).")
     var cursor: String?
 
+    @Flag(help: "Only ready nodes whose setup has not reported for NODE_SETUP_STALL_MINUTES.")
+    var stalled = false
+
     func run() throws {
         let client = try options.connect()
         var params: [String: JSONValue] = ["limit": .int(limit)]
+        if stalled { params["stalled"] = .bool(true) }
         if let state { params["state"] = .string(state) }
         if let cursor { params["cursor"] = .string(cursor) }
         let reply = try options.call(client, .jobsList, .object(params))

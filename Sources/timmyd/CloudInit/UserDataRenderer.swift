@@ -78,7 +78,7 @@ enum UserDataRenderer {
 
     static func render(_ inputs: NodeUserDataInputs) throws(UserDataError) -> String {
         try validate(inputs)
-        let header: [(String, String)] = [
+        var header: [(String, String)] = [
             ("NODE_NAME", inputs.resourceName),
             ("VOLUME_GB", String(inputs.volumeSizeGB)),
             ("VOLUME_NAME", inputs.volumeName ?? inputs.resourceName),
@@ -90,6 +90,10 @@ enum UserDataRenderer {
             ("LND_IMAGE", NodeImageVersions.lnd),
             ("LNBITS_IMAGE", NodeImageVersions.lnbits),
         ]
+        if let report = inputs.setupReport {
+            // Where the node posts its progress, and the token only it holds (see NodeSetupReceiver).
+            header += [("REPORT_URL", report.url), ("REPORT_TOKEN", report.token)]
+        }
         let assignments = header.map { "\($0.0)=\(shellQuote($0.1))" }.joined(separator: "\n")
         let script = NodeUserData.template
             .replacing("@RENDERED_INPUTS@", with: assignments)
@@ -131,6 +135,14 @@ enum UserDataRenderer {
                 !host.hasPrefix("-"), !host.hasSuffix("-")
             else { throw UserDataError(field: "tailscaleHostname", message: "must be a DNS label (a-z, 0-9, -)") }
         }
+        if let report = inputs.setupReport {
+            guard report.url.hasPrefix("https://") || report.url.hasPrefix("http://"),
+                report.url.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F }),
+                report.url.utf8.count <= 500
+            else { throw UserDataError(field: "setupReport.url", message: "must be an http(s) URL of printable ASCII") }
+            guard matches(report.token, prefix: "tnt_", body: lowerLetters.union(upperLetters).union(digits).union(["-", "_"]), count: 43...43)
+            else { throw UserDataError(field: "setupReport.token", message: "is not a node token (tnt_…)") }
+        }
         for tag in inputs.tailscaleTags {
             guard matches(tag, prefix: "tag:", body: lowerLetters.union(upperLetters).union(digits).union(["-"]), count: 1...63)
             else { throw UserDataError(field: "tailscaleTags", message: "each tag must be tag: and letters, digits or -") }
@@ -152,9 +164,11 @@ enum UserDataRenderer {
 extension NodeUserDataInputs {
     /// A job's inputs: its `timmy-<id8>` name (for the node, its volume and its
     /// tailnet hostname) and its plan's volume, with the auth key made for it.
-    init(job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = []) {
+    init(
+        job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = [], setupReport: NodeSetupReportTarget? = nil
+    ) {
         self.init(
             resourceName: job.resourceName, volumeSizeGB: job.plan.volumeSizeGB, tailscaleAuthKey: tailscaleAuthKey,
-            tailscaleTags: tailscaleTags)
+            tailscaleTags: tailscaleTags, setupReport: setupReport)
     }
 }

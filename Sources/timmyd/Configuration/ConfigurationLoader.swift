@@ -58,7 +58,8 @@ struct ConfigurationLoader {
             tailscale: try tailscaleSettings(),
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
             logLevel: try logLevel(),
-            http: try httpSettings())
+            http: try httpSettings(),
+            nodeSetup: try nodeSetupSettings())
         return configuration
     }
 
@@ -123,6 +124,34 @@ struct ConfigurationLoader {
             maximumBodyBytes: Int(try integer("HTTP_MAX_BODY_BYTES", default: 16_384, in: 256...(16 << 20))),
             requestTimeoutSeconds: try integer("HTTP_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...3600),
             eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
+    }
+
+    private func nodeSetupSettings() throws -> NodeSetupSettings {
+        // NODE_SETUP_STALL_SECONDS is for tests, which cannot wait minutes; it wins when set.
+        let stallSeconds =
+            try string("NODE_SETUP_STALL_SECONDS").map { _ in try integer("NODE_SETUP_STALL_SECONDS", default: 0, in: 1...604_800) }
+            ?? (try integer("NODE_SETUP_STALL_MINUTES", default: 45, in: 1...10_080) * 60)
+        return NodeSetupSettings(
+            callbackURL: try string("NODE_CALLBACK_URL").map { try Self.nodeCallbackURL($0) }, stallSeconds: stallSeconds)
+    }
+
+    /// `NODE_CALLBACK_URL`: the web front's base URL as a node reaches it. HTTPS (plain HTTP
+    /// only to loopback, for tests), a host, no user info, no query or fragment; a path is
+    /// kept (a front under `/timmy`), trailing slashes dropped.
+    static func nodeCallbackURL(_ text: String) throws -> String {
+        let problem = ConfigurationError(
+            "NODE_CALLBACK_URL must be an https:// base URL with a host and no user info, query or fragment "
+                + "(plain http:// is allowed only for loopback)")
+        guard text.hasPrefix("https://") || isLoopbackHTTP(text) else { throw problem }
+        guard !text.contains("?"), !text.contains("#"),
+            text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "'" && $0 != "\\" })
+        else { throw problem }
+        let rest = text.drop { $0 != ":" }.dropFirst("://".count)
+        let authority = rest.prefix { $0 != "/" }
+        guard !authority.isEmpty, !authority.contains("@"), !authority.hasPrefix(":") else { throw problem }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
     }
 
     private func logLevel() throws -> Logger.Level {

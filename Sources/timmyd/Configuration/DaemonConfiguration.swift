@@ -93,6 +93,7 @@ struct DaemonConfiguration: Sendable {
     var logLevel: Logger.Level
 
     var http = HTTPSettings()
+    var nodeSetup = NodeSetupSettings()
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }
@@ -113,4 +114,19 @@ struct HTTPSettings: Sendable {
     var requestTimeoutSeconds: Int64 = 30
     /// A comment line on an event stream this often, so proxies and browsers keep it open.
     var eventStreamKeepAliveSeconds: Int64 = 15
+}
+
+/// Nodes reporting their own setup back to timmyd.
+struct NodeSetupSettings: Sendable {
+    /// The web front's public base URL as a node reaches it (`NODE_CALLBACK_URL`); nil: nodes report nothing.
+    var callbackURL: String?
+    /// A ready node with no report for this long (and its setup neither complete nor failed) is stalled.
+    var stallSeconds: Int64 = 45 * 60
+
+    var reportsEnabled: Bool { callbackURL != nil }
+
+    /// Where one job's node posts its reports.
+    func reportURL(jobID: String) -> String? {
+        callbackURL.map { "\($0)/api/nodes/\(jobID)/setup" }
+    }
 }

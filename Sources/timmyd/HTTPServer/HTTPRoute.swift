@@ -11,6 +11,8 @@ enum HTTPRoute: Equatable {
     case cancel(jobID: String)
     case refund(jobID: String)
     case invoiceSVG(jobID: String)
+    /// A node's setup report: authenticated by the job's node token, not by a method.
+    case nodeSetup(jobID: String)
     case rpc
 
     /// Why a request matched no route.
@@ -42,6 +44,8 @@ enum HTTPRoute: Equatable {
             case "invoice.svg": (route, allowed) = (.invoiceSVG(jobID: jobID), .GET)
             default: return .failure(.notFound)
             }
+        case let parts where parts.count == 4 && parts[0] == "api" && parts[1] == "nodes" && !parts[2].isEmpty && parts[3] == "setup":
+            (route, allowed) = (.nodeSetup(jobID: parts[2]), .POST)
         default:
             return .failure(.notFound)
         }
@@ -52,7 +56,9 @@ enum HTTPRoute: Equatable {
     var jobID: String? {
         switch self {
         case .info, .create, .rpc: nil
-        case .status(let id), .events(let id), .claimKey(let id), .cancel(let id), .refund(let id), .invoiceSVG(let id): id
+        case .status(let id), .events(let id), .claimKey(let id), .cancel(let id), .refund(let id), .invoiceSVG(let id),
+            .nodeSetup(let id):
+            id
         }
     }
 }

@@ -24,7 +24,9 @@ struct StubNodeProvider: NodeProvider {
         case .sshKeyUploaded: return ProvisionedResources(doSSHKeyID: "stub-key-\(name)")
         case .volumeCreated:
             return job.plan.volumeSizeGB > 0 ? ProvisionedResources(doVolumeID: "stub-volume-\(name)") : ProvisionedResources()
-        case .tailscaleKeyCreated: return ProvisionedResources(tailscaleKeyID: "stub-tskey-\(name)")
+        case .tailscaleKeyCreated:
+            // A buyer's own auth key needs no key from the operator.
+            return job.buyerTailscaleKey ? ProvisionedResources() : ProvisionedResources(tailscaleKeyID: "stub-tskey-\(name)")
         case .dropletCreated: return ProvisionedResources(doDropletID: "stub-droplet-\(name)")
         case .dropletActive:
             let host = 1 + Int(job.id.utf8.reduce(UInt32(0)) { $0 &* 31 &+ UInt32($1) } % 254)

@@ -43,6 +43,10 @@ struct BootstrapService: Sendable {
             logger.warning("invoice creation failed", metadata: ["error": "\(error)"])
             throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
         }
+        // Sealed at once and bound to the job: the buyer's key is a secret like the node's SSH key.
+        let sealedTailscaleKey = try request.tailscaleAuthKey.map {
+            try vault.box.seal(Array($0.utf8), associatedData: DigitalOceanNodeProvider.tailscaleAAD(jobID: jobID))
+        }
         let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
         let job: JobRecord
@@ -53,12 +57,14 @@ struct BootstrapService: Sendable {
                     paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
                     invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
                     sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
-                    clientAddress: caller.clientAddress),
+                    clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey),
                 actor: caller.uid, unpaidLimit: unpaidLimit)
         } catch let error as UnpaidLimitReached {
             throw Self.tooManyUnpaid(error.limit)
         }
-        logger.info("job created", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+        logger.info(
+            "job created",
+            metadata: ["job": "\(job.id)", "uid": "\(caller.uid)", "buyerTailscaleKey": "\(job.buyerTailscaleKey)"])
         let result = CreateJobResult(
             jobId: job.id, accessToken: accessToken, state: job.state,
             invoice: InvoiceInfo(
@@ -81,7 +87,8 @@ struct BootstrapService: Sendable {
         // Subscribe before reading, so a change between the read and the subscription is not missed.
         let changes = store.changes.subscribe(jobID: job.id)
         let first = JobStatusPresenter.status(of: job)
-        guard !first.state.isSettled else { return MethodOutcome(first.json) }
+        // A ready node that reports its setup is followed on until its setup completes or fails.
+        guard !first.isFinal else { return MethodOutcome(first.json) }
         let store = self.store
         return MethodOutcome(first.json) { sink in
             // Stop at a settled state, or as soon as the caller goes away (cancelling
@@ -92,7 +99,8 @@ struct BootstrapService: Sendable {
         }
     }
 
-    /// Sends the status after each change that is visible to the buyer, ending with a settled state.
+    /// Sends the status after each change that is visible to the buyer, ending with a final one
+    /// (a settled state; for a reporting node, its setup complete or failed).
     private static func follow(
         jobID: String, from first: JobStatus, changes: AsyncStream<Void>, store: JobStore, sink: NotificationSink
     ) async {
@@ -103,7 +111,7 @@ struct BootstrapService: Sendable {
             guard status != last else { continue }
             last = status
             guard await sink.send(method: MethodName.changedNotification, params: status.json) else { return }
-            if status.state.isSettled { return }
+            if status.isFinal { return }
         }
     }
 

@@ -10,7 +10,8 @@ extension Dispatcher {
         let bootstrap = BootstrapService(
             store: store, payments: payments, watcher: watcher, vault: vault, configuration: configuration,
             logger: logger)
-        let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
+        let admin = AdminService(
+            store: store, payments: payments, watcher: watcher, nodeSetup: configuration.nodeSetup, logger: logger)
         let refunds = RefundService(store: store, refunder: refunder)
         let userData = UserDataService(configuration: configuration)
         let cloud = CloudAdminService(store: store, provider: provider, provisioner: provisioner, logger: logger)

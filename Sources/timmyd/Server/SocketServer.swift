@@ -18,15 +18,20 @@ import Protocol
 final class SocketServer: Sendable {
     private let configuration: DaemonConfiguration
     private let dispatcher: Dispatcher
+    private let nodeSetup: NodeSetupReceiver?
     private let roles: RoleResolver
     private let group: EventLoopGroup
     private let logger: Logger
     private let connectionCount = NIOLockedValueBox(0)
     private let listener = NIOLockedValueBox<Channel?>(nil)
 
-    init(configuration: DaemonConfiguration, dispatcher: Dispatcher, group: EventLoopGroup, logger: Logger) {
+    init(
+        configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver? = nil,
+        group: EventLoopGroup, logger: Logger
+    ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
+        self.nodeSetup = nodeSetup
         self.roles = RoleResolver(adminGroup: configuration.adminGroup)
         self.group = group
         self.logger = logger
@@ -102,7 +107,7 @@ final class SocketServer: Sendable {
             try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
             try pipeline.addHandler(
                 HTTPConnectionHandler(
-                    router: HTTPRouter(dispatcher: dispatcher), caller: caller, settings: configuration.http, logger: logger))
+                    router: HTTPRouter(dispatcher: dispatcher, nodeSetup: nodeSetup), caller: caller, settings: configuration.http, logger: logger))
         }
     }
 
