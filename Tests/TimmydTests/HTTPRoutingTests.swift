@@ -26,6 +26,7 @@ import Testing
             (.POST, "/api/bootstrap/\(Self.id)/refund", .refund(jobID: Self.id)),
             (.GET, "/api/bootstrap/\(Self.id)/invoice.svg", .invoiceSVG(jobID: Self.id)),
             (.GET, "/api/info?cache=bust", .info),
+            (.POST, "/api/nodes/\(Self.id)/setup", .nodeSetup(jobID: Self.id)),
         ]
         for (method, uri, route) in cases {
             #expect(HTTPRoute.match(method: method, uri: uri) == .success(route), "\(method) \(uri)")
@@ -36,6 +37,9 @@ import Testing
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap") == .failure(.methodNotAllowed(allowed: .POST)))
         #expect(HTTPRoute.match(method: .POST, uri: "/api/info") == .failure(.methodNotAllowed(allowed: .GET)))
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap/x/key") == .failure(.methodNotAllowed(allowed: .POST)))
+        #expect(HTTPRoute.match(method: .GET, uri: "/api/nodes/x/setup") == .failure(.methodNotAllowed(allowed: .POST)))
+        #expect(HTTPRoute.match(method: .POST, uri: "/api/nodes/x") == .failure(.notFound))
+        #expect(HTTPRoute.match(method: .POST, uri: "/api/nodes//setup") == .failure(.notFound))
         for uri in ["", "/", "/api", "/api/", "/api/info/", "/api/bootstrap/", "/api/bootstrap//key", "/api/bootstrap/x/y/z", "*",
             "http://host/api/info", "/API/INFO"]
         {

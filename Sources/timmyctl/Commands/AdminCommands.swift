@@ -14,6 +14,9 @@ struct Info: ParsableCommand {
         Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))")
         Output.line("provisioning:  \(info["provisioning"]?["mode"]?.stringValue ?? "?") (\(info["provisioning"]?["summary"]?.stringValue ?? ""))")
         Output.line("price:         \(info["priceSats"]?.intValue ?? 0) sats")
+        if let reports = info["nodeSetupReports"]?.boolValue {
+            Output.line("node setup:    " + (reports ? "nodes report their install progress" : "not reported (no NODE_CALLBACK_URL)"))
+        }
         if let plan = info["plan"] {
             Output.line("plan:          \(plan["size"]?.stringValue ?? "?") in \(plan["region"]?.stringValue ?? "?"), \(plan["image"]?.stringValue ?? "?"), volume \(plan["volumeSizeGb"]?.intValue ?? 0) GB")
         }
