@@ -214,6 +214,33 @@ struct NodeSetupReportRouteTests {
         #expect(try Self.report(daemon, job.jobId, token: "tnt_" + String(repeating: "A", count: 43), #"{"step":"lnd","state":"done"}"#).status == 401)
     }
 
+    /// Killed after the droplet was created with its token but before that was recorded: the
+    /// restart finds the droplet, and the token it carries is still the one timmyd accepts.
+    @Test func aCrashBeforeTheDropletIsRecordedKeepsItsTokenValid() throws {
+        let fake = try FakeCloud.startOrSkip()
+        let daemon = try Self.daemon(fake, ["TIMMY_FAULT_CRASH_BEFORE_RECORDING": "droplet_created"]).start()
+        let job = try daemon.create()
+        _ = try? daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
+        #expect(daemon.waitForExit(timeout: 20) == SIGKILL)
+        daemon.environment["TIMMY_FAULT_CRASH_BEFORE_RECORDING"] = nil
+        try daemon.start()
+        try daemon.waitFor(job, state: .ready)
+        try CloudProvisioningTests.expectExactlyOneNode(job.jobId, fake)
+        let token = try #require(Self.rendered("REPORT_TOKEN", in: try Self.userData(of: job.jobId, fake)))
+        #expect(try Self.report(daemon, job.jobId, token: token, #"{"step":"packages","state":"running"}"#).status == 204)
+    }
+
+    /// Stub provisioning renders no user_data, so no node could ever report: nothing is promised.
+    @Test func stubNodesDoNotReportEvenWithACallbackURL() throws {
+        let daemon = try DaemonHarness(environment: ["NODE_CALLBACK_URL": Self.callbackURL]).start()
+        let job = try daemon.create()
+        try daemon.simulatePayment(job.jobId)
+        let ready = try daemon.waitFor(job, state: .ready)
+        #expect(ready.node?.setup == NodeSetupStatus(reported: false))
+        #expect(ready.isFinal)
+        #expect(try daemon.call("daemon.info")["nodeSetupReports"] == false)
+    }
+
     @Test func aRetryMakesANewTokenAndTheOldOneStopsWorking() throws {
         let fake = try FakeCloud.startOrSkip()
         try fake.configure(neverActive: true)

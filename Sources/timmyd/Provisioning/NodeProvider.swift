@@ -46,6 +46,8 @@ struct ProvisioningFailure: Error, CustomStringConvertible {
 protocol NodeProvider: Sendable {
     var mode: BackendMode { get }
     var summary: String { get }
+    /// Whether a real node runs the rendered user_data (and so can report its setup).
+    var rendersUserData: Bool { get }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources
 
@@ -60,6 +62,7 @@ protocol NodeProvider: Sendable {
 }
 
 extension NodeProvider {
+    var rendersUserData: Bool { true }
     func listResources() async throws -> [CloudResource] { [] }
     func delete(_ resource: CloudResource) async throws {}
 }

@@ -100,7 +100,7 @@ actor Provisioner {
                     }
                     return
                 }
-                if next == .dropletCreated, nodeSetup.reportsEnabled, job.sealedNodeToken == nil {
+                if next == .dropletCreated, nodeSetup.reportsEnabled, provider.rendersUserData, job.sealedNodeToken == nil {
                     job = try makeNodeToken(for: job)
                 }
                 let created: ProvisionedResources

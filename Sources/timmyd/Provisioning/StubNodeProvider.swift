@@ -9,6 +9,8 @@ struct StubNodeProvider: NodeProvider {
     let failAt: ProvisionPhase?
 
     var mode: BackendMode { .stub }
+    /// No machine runs anything, so no node token is made: its status says setup is not reported.
+    var rendersUserData: Bool { false }
     var summary: String { "stub provisioning (no DO_API_TOKEN): nodes get an RFC 5737 address and a fake tailnet name" }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources {
