@@ -54,22 +54,8 @@ struct New: ParsableCommand {
     }
 
     func run() throws {
-        var publicKey: String? = nil
-        if let path = sshPublicKey {
-            guard let text = LocalFiles.read(path) else {
-                Output.error("cannot read \(path)")
-                throw ExitCode(ExitStatus.localFile)
-            }
-            publicKey = text.trimmingCharacters(in: "\n\r ")
-        }
-        var tailscaleAuthKey: String? = nil
-        if let path = tailscaleAuthKeyFile {
-            guard let text = LocalFiles.read(path) else {
-                Output.error("cannot read \(path)")
-                throw ExitCode(ExitStatus.localFile)
-            }
-            tailscaleAuthKey = text.trimmingCharacters(in: "\n\r \t")
-        }
+        let publicKey = try sshPublicKey.map(LocalFiles.readTrimmed)
+        let tailscaleAuthKey = try tailscaleAuthKeyFile.map(LocalFiles.readTrimmed)
         // Create the key file first: the key is delivered only once.
         let keyFile = try keyOut.map { path in
             do { return try KeyFile(creating: path) } catch {
@@ -292,6 +278,16 @@ struct Refund: ParsableCommand {
 }
 
 enum LocalFiles {
+    /// A small file's text without surrounding blank space (an editor's final newline);
+    /// one that cannot be read ends the command with the local-file exit code.
+    static func readTrimmed(_ path: String) throws -> String {
+        guard let text = read(path) else {
+            Output.error("cannot read \(path)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        return text.trimmingCharacters(in: "\n\r \t")
+    }
+
     static func read(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }
