@@ -164,6 +164,38 @@ struct NodeSetupReportRouteTests {
         #expect(stream.statuses.last?["node"]?["setup"]?["step"] == "complete")
     }
 
+    /// `timmyctl new --wait --key-out` saves the key as soon as the machine is up, then
+    /// follows the node's setup to the end.
+    @Test func newWaitClaimsTheKeyAtReadyThenFollowsSetup() throws {
+        let fake = try FakeCloud.startOrSkip()
+        let daemon = try Self.daemon(fake).start()
+        let keyPath = daemon.folder + "/node_key"
+        let output = daemon.folder + "/new.out"
+        let new = Process()
+        new.executableURL = URL(fileURLWithPath: "/bin/sh")
+        new.arguments = ["-c", "exec \"$0\" new --wait --no-qr --key-out \"$1\" >\"$2\" 2>&1", Binaries.timmyctl, keyPath, output]
+        new.environment = ["TIMMY_SOCKET": daemon.socketPath, "TIMMY_TOKEN_FILE": daemon.folder + "/tokens", "PATH": "/usr/bin:/bin"]
+        try new.run()
+        defer { if new.isRunning { new.terminate() } }
+        func printed() -> String { (try? String(contentsOfFile: output, encoding: .utf8)) ?? "" }
+        var deadline = Date().addingTimeInterval(10)
+        while !printed().contains("job:") && Date() < deadline { usleep(20_000) }
+        let jobID = try #require(printed().split(separator: "\n").first { $0.hasPrefix("job:") }?.split(separator: " ").last.map(String.init))
+        #expect(try daemon.ctl("simulate-payment", jobID).status == 0)
+        deadline = Date().addingTimeInterval(20)
+        while !printed().contains("SSH private key written") && Date() < deadline { usleep(20_000) }
+        #expect(FileManager.default.fileExists(atPath: keyPath), "the key is saved at ready: \(printed())")
+        #expect(new.isRunning, "and the setup is still followed")
+
+        let token = try #require(Self.rendered("REPORT_TOKEN", in: try Self.userData(of: jobID, fake)))
+        #expect(try Self.report(daemon, jobID, token: token, #"{"step":"complete","state":"done"}"#).status == 204)
+        deadline = Date().addingTimeInterval(10)
+        while new.isRunning && Date() < deadline { usleep(20_000) }
+        #expect(!new.isRunning && new.terminationStatus == 0, "\(printed())")
+        let last = printed().split(separator: "\n").last ?? ""
+        #expect(last.hasPrefix("[ready/account_key_removed] Your node's software is running."), "\(printed())")
+    }
+
     @Test func aFailedStepEndsTheWatchWithAdviceAndExit3() throws {
         let fake = try FakeCloud.startOrSkip()
         let daemon = try Self.daemon(fake).start()
