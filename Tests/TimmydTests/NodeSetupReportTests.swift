@@ -155,6 +155,18 @@ import Testing
         }
     }
 
+    @Test func theStalledFilterIsABoolean() throws {
+        #expect(try JobListParams(json: ["stalled": true]).stalled)
+        #expect(try JobListParams(json: [:]).stalled == false)
+        #expect(try JobListParams(json: ["stalled": true]).json["stalled"] == true)
+        do {
+            _ = try JobListParams(json: ["stalled": "yes"])
+            Issue.record("a string was taken for a boolean")
+        } catch {
+            #expect(error.code == JSONRPCError.invalidParamsCode && error.data?["field"] == "stalled")
+        }
+    }
+
     // MARK: Rendering
 
     @Test func theReportTargetIsRenderedOnlyWhenGivenAndMustBeANodeToken() throws {

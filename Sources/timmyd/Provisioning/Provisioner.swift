@@ -116,11 +116,13 @@ actor Provisioner {
                     logger.critical("fault injection: SIGKILL before recording phase \(next.rawValue)")
                     raise(SIGKILL)
                 }
-                var columns = created.columns
+                var resources = created
                 if next == .dropletCreated {
-                    // On the droplet now (or never to be used): the one-off secrets go.
-                    columns += [("node_token_sealed", .null), ("tailscale_auth_key_sealed", .null)]
+                    // On the droplet now (or never to be used): the one-off secrets go, whatever the provider.
+                    resources.wipeTailscaleAuthKey = true
                 }
+                var columns = resources.columns
+                if next == .dropletCreated { columns.append(("node_token_sealed", .null)) }
                 _ = try store.recordPhase(next, of: jobID, after: current, setting: columns, reason: "phase \(next.rawValue)")
             }
         } catch {
