@@ -143,8 +143,10 @@ struct ConfigurationLoader {
             "NODE_CALLBACK_URL must be an https:// base URL with a host and no user info, query or fragment "
                 + "(plain http:// is allowed only for loopback)")
         guard text.hasPrefix("https://") || isLoopbackHTTP(text) else { throw problem }
-        guard !text.contains("?"), !text.contains("#"),
-            text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value > 0x20 && $0.value < 0x7F && $0 != "'" && $0 != "\\" })
+        // It goes into a shell script and a curl command line on the node: printable ASCII with no
+        // quotes or backslashes, short enough that the job's report URL stays well within bounds.
+        guard !text.contains("?"), !text.contains("#"), text.utf8.count <= 400,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"\"'`\\".unicodeScalars.contains($0) })
         else { throw problem }
         let rest = text.drop { $0 != ":" }.dropFirst("://".count)
         let authority = rest.prefix { $0 != "/" }

@@ -3,7 +3,7 @@ import Testing
 @testable import timmyd
 
 /// What a node may report, and the token that lets it.
-@Suite struct NodeSetupReportTests {
+@Suite struct NodeSetupReportCheckTests {
     private static let now = Timestamp(milliseconds: 1_800_000_000_000)
 
     private func parse(_ text: String) throws(JSONRPCError) -> NodeSetupReport {
@@ -110,7 +110,8 @@ import Testing
         "http://shop.example.com", "ftp://shop.example.com", "https://", "https:///path", "https://user@shop.example.com",
         "https://user:pw@shop.example.com/", "https://shop.example.com/?a=1", "https://shop.example.com/#x",
         "https://shop.example.com/a b", "https://shop.example.com/it's", "http://127.0.0.1.example.com", "shop.example.com",
-        "https://:443/",
+        "https://:443/", "https://shop.example.com/\"x", "https://shop.example.com/`id`", "https://shop.example.com/a\\b",
+        "https://shop.example.com/" + String(repeating: "a", count: 400),
     ])
     func aBadCallbackURLStopsTheDaemonWithoutEchoingIt(_ text: String) {
         #expect(throws: ConfigurationError.self) {
@@ -174,7 +175,7 @@ import Testing
         let url = "https://shop.example.com/api/nodes/0f4e2a9c-1b3d-4e5f-8a7b-6c5d4e3f2a1b/setup"
         var inputs = NodeUserDataInputs(resourceName: "timmy-0f4e2a9c", volumeSizeGB: 0)
         let plain = try UserDataRenderer.render(inputs)
-        #expect(!plain.contains("REPORT_URL=") && !plain.contains("REPORT_TOKEN="))
+        #expect(!plain.contains("tnt_") && !plain.contains("/api/nodes/"))
         inputs.setupReport = NodeSetupReportTarget(url: url, token: token)
         let reporting = try UserDataRenderer.render(inputs)
         #expect(reporting.contains("REPORT_URL='\(url)'\n"))
