@@ -42,6 +42,8 @@ import Testing
         (#"{"step":"lnd","state":"running","message":"line one\nline two"}"#, "message"),
         (#"{"step":"lnd","state":"running","message":"bell \u0007"}"#, "message"),
         (#"{"step":"lnd","state":"running","message":"del \u007f"}"#, "message"),
+        (#"{"step":"lnd","state":"running","message":"right-to-left \u202e override"}"#, "message"),
+        (#"{"step":"lnd","state":"running","message":"line\u2028separator"}"#, "message"),
         (#"{"step":"lnd","state":"running","message":"\#(String(repeating: "x", count: 501))"}"#, "message"),
         (#"{"step":"lnd","state":"running","message":"\#(String(repeating: "é", count: 251))"}"#, "message"),
     ])

@@ -26,8 +26,11 @@ struct NodeSetupReport: Sendable, Equatable {
         let state = try fields.required("state", as: NodeSetupState.self)
         let message = try fields.optionalString("message")
         if let message {
+            // Besides control characters, invisible format and line-separator characters are refused:
+            // the message lands in the job's history and on the buyer's screen as it is.
+            let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
             guard message.utf8.count <= maximumMessageBytes,
-                !message.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+                !message.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) })
             else {
                 throw .invalidParams(
                     "message must be at most \(maximumMessageBytes) bytes with no control characters", field: "message")
