@@ -14,7 +14,7 @@ extension JobRecord {
             sshPublicKey: "ssh-ed25519 AAAA", sshKeyFingerprint: "SHA256:fp", sealedPrivateKey: [1, 2, 3],
             buyerSuppliedKey: false, keyClaimedAt: nil, keyWipedAt: nil, doSSHKeyID: "1", doVolumeID: nil,
             doDropletID: "2", tailscaleKeyID: nil, buyerTailscaleKey: false, nodeTokenHash: nil, sealedNodeToken: nil,
-            setupReport: nil, nodeIPv4: "203.0.113.7", tailscaleHostname: "timmy-0f4e2a9c",
+            setupReport: nil, setupReportCount: 0, nodeIPv4: "203.0.113.7", tailscaleHostname: "timmy-0f4e2a9c",
             lnbitsURL: nil, publicError: "The node could not be built.", errorDetail: "HTTP 500 from upstream",
             refundBolt11: nil, refundPaymentHash: nil, refundAmountSats: nil, refundedAt: nil,
             provisioningStartedAt: nil, readyAt: nil, createdAt: Timestamp(milliseconds: 0),

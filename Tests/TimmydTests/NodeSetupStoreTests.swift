@@ -1,3 +1,4 @@
+import Logging
 import Protocol
 import Testing
 @testable import timmyd
@@ -62,6 +63,39 @@ import Testing
         // A job that left provisioning for failed takes no more reports.
         _ = try #require(try store.apply(.provisioningFailed, to: job.id, from: .provisioning, actor: nil, reason: "x"))
         #expect(try store.recordSetupReport(report(.docker, .running), id: job.id, tokenHash: hash) == nil)
+    }
+
+    @Test func oneNodeMaySendAtMostItsShareOfReports() throws {
+        let token = NodeToken.make()
+        let hash = NodeToken.hash(token)
+        let job = try provisioningJob(token: token)
+        #expect(job.setupReportCount == 0)
+        _ = try #require(
+            try store.update(
+                id: job.id, inState: .provisioning,
+                setting: [("do_droplet_id", .text("42")), ("setup_report_count", .integer(NodeSetupReport.maximumPerNode - 1))]))
+        let last = try #require(try store.recordSetupReport(report(.lnd, .running), id: job.id, tokenHash: hash))
+        #expect(last.setupReportCount == NodeSetupReport.maximumPerNode)
+        let events = try store.events(of: job.id).count
+        #expect(try store.recordSetupReport(report(.lnd, .done), id: job.id, tokenHash: hash) == nil)
+        #expect(try store.events(of: job.id).count == events)
+        #expect(try store.job(id: job.id)?.setupReport?.state == .running)
+
+        // Over the route: a 409 the node's script drops, naming the limit; a wrong token still 401.
+        let receiver = NodeSetupReceiver(store: store, logger: Logger(label: "test"))
+        let body = Array(#"{"step":"lnd","state":"done"}"#.utf8)
+        do {
+            _ = try receiver.receive(jobID: job.id, token: token, body: body)
+            Issue.record("a report over the limit was taken")
+        } catch {
+            #expect(error.reason == "wrong_state" && error.data?["limit"] == .int(NodeSetupReport.maximumPerNode))
+        }
+        do {
+            _ = try receiver.receive(jobID: job.id, token: NodeToken.make(), body: body)
+            Issue.record("a wrong token was taken")
+        } catch {
+            #expect(error.reason == "bad_token")
+        }
     }
 
     @Test func aReadyNodeStallsWhenSilentUntilCompleteOrFailed() throws {

@@ -38,6 +38,8 @@ struct JobRecord: Sendable {
     var sealedNodeToken: [UInt8]?
     /// The node's last setup report.
     var setupReport: NodeSetupReport?
+    /// How many reports this job's current node has sent.
+    var setupReportCount: Int64
     var nodeIPv4: String?
     var tailscaleHostname: String?
     var lnbitsURL: String?
@@ -97,6 +99,7 @@ extension JobRecord {
         nodeTokenHash = row.string("node_token_hash")
         sealedNodeToken = row.blob("node_token_sealed")
         setupReport = NodeSetupReport(row: row)
+        setupReportCount = row.int("setup_report_count") ?? 0
         nodeIPv4 = row.string("node_ipv4")
         tailscaleHostname = row.string("tailscale_hostname")
         lnbitsURL = row.string("lnbits_url")

@@ -32,9 +32,16 @@ struct NodeSetupReceiver: Sendable {
             throw .internalError()
         }
         guard let recorded else {
-            let state = ((try? store.job(id: job.id)) ?? nil)?.state ?? job.state
+            let current = ((try? store.job(id: job.id)) ?? nil) ?? job
+            if current.setupReportCount >= NodeSetupReport.maximumPerNode {
+                // A conflict, not a retryable 429: the node's script drops it rather than trying again.
+                throw .application(
+                    .wrongState, "This node has sent the most setup reports one node may send.",
+                    extra: ["state": current.state.json, "limit": .int(NodeSetupReport.maximumPerNode)])
+            }
             throw .application(
-                .wrongState, "This job has no node to report on; it is \(state.rawValue).", extra: ["state": state.json])
+                .wrongState, "This job has no node to report on; it is \(current.state.rawValue).",
+                extra: ["state": current.state.json])
         }
         logger.info(
             "node setup report",

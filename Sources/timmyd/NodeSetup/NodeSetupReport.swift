@@ -4,6 +4,9 @@ import Protocol
 /// note from the script (e.g. the command that failed).
 struct NodeSetupReport: Sendable, Equatable {
     static let maximumMessageBytes = 500
+    /// Reports one node may send: a setup run sends about twenty, so this leaves room for
+    /// many runs, while a node (whose buyer holds its token) cannot fill the job's history.
+    static let maximumPerNode: Int64 = 1000
 
     var step: NodeSetupStep
     var state: NodeSetupState

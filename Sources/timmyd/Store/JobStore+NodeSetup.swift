@@ -12,27 +12,31 @@ extension JobStore {
             setting: [
                 ("node_token_hash", .text(hash)), ("node_token_sealed", .blob(sealed)), ("setup_step", .null),
                 ("setup_state", .null), ("setup_message", .null), ("setup_updated_at", .null),
+                ("setup_report_count", .integer(0)),
             ])
     }
 
     /// Records a setup report as the job's latest and as a `job_events` row, in one
     /// transaction, and tells watchers. Only for a job whose droplet exists (ready, or
     /// provisioning past the droplet's creation) and still holding the token with hash
-    /// `tokenHash`; nil otherwise, with nothing recorded.
+    /// `tokenHash`, and with fewer than `NodeSetupReport.maximumPerNode` reports so far;
+    /// nil otherwise, with nothing recorded.
     func recordSetupReport(_ report: NodeSetupReport, id: String, tokenHash: String) throws -> JobRecord? {
         let row = try database.transaction { tx -> SQLRow? in
             guard
                 let row = try tx.queryOne(
                     """
-                    UPDATE jobs SET setup_step = ?, setup_state = ?, setup_message = ?, setup_updated_at = ?, updated_at = ?
-                    WHERE id = ? AND node_token_hash = ?
+                    UPDATE jobs SET setup_step = ?, setup_state = ?, setup_message = ?, setup_updated_at = ?, updated_at = ?,
+                        setup_report_count = COALESCE(setup_report_count, 0) + 1
+                    WHERE id = ? AND node_token_hash = ? AND COALESCE(setup_report_count, 0) < ?
                         AND (state = ? OR (state = ? AND do_droplet_id IS NOT NULL))
                     RETURNING *
                     """,
                     [
                         .text(report.step.rawValue), .text(report.state.rawValue), SQLValue(report.message),
                         .integer(report.at.milliseconds), .integer(report.at.milliseconds), .text(id), .text(tokenHash),
-                        .text(JobState.ready.rawValue), .text(JobState.provisioning.rawValue),
+                        .integer(NodeSetupReport.maximumPerNode), .text(JobState.ready.rawValue),
+                        .text(JobState.provisioning.rawValue),
                     ])
             else { return nil }
             try Self.appendEvent(

@@ -86,7 +86,8 @@ enum Schema {
             // The node token's hash authenticates the node's setup reports; the token itself is
             // held sealed only from its making until the droplet that carries it exists (a crash
             // in between must not leave a node holding a token timmyd cannot render again).
-            // The last report is kept on the job; every report is also a job_events row.
+            // The last report is kept on the job; every report is also a job_events row, and
+            // they are counted, so one node (whose buyer holds its token) cannot fill the history.
             // A buyer's own Tailscale auth key lives in tailscale_auth_key_sealed, flagged here.
             sql: """
                 ALTER TABLE jobs ADD COLUMN node_token_hash TEXT;
@@ -95,6 +96,7 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN setup_state TEXT;
                 ALTER TABLE jobs ADD COLUMN setup_message TEXT;
                 ALTER TABLE jobs ADD COLUMN setup_updated_at INTEGER;
+                ALTER TABLE jobs ADD COLUMN setup_report_count INTEGER;
                 ALTER TABLE jobs ADD COLUMN buyer_tailscale_key INTEGER NOT NULL DEFAULT 0;
                 """),
     ]
