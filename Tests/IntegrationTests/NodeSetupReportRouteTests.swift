@@ -219,6 +219,8 @@ struct NodeSetupReportRouteTests {
         #expect(stalled.status == 0, "\(stalled.stderr)")
         #expect(try JSONValue.parse(stalled.stdout)["jobs"]?.arrayValue?.map { $0["jobId"] } == [.string(job.jobId)])
         #expect(try daemon.call("admin.stats")["setupStalled"] == 1)
+        let table = try daemon.ctl("jobs", "--stalled")
+        #expect(table.stdout.contains(job.jobId) && table.stdout.contains("no report yet"), "\(table.stdout)")
         // It speaks again: no longer stalled, until it is silent again.
         #expect(try Self.report(daemon, job.jobId, token: token, #"{"step":"images","state":"running"}"#).status == 204)
         #expect(try daemon.call("admin.jobs.list", ["stalled": true])["jobs"]?.arrayValue?.isEmpty == true)

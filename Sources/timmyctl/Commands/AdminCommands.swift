@@ -50,15 +50,23 @@ struct Jobs: ParsableCommand {
         let reply = try options.call(client, .jobsList, .object(params))
         if options.json { return Output.json(reply) }
         let jobs = reply["jobs"]?.arrayValue ?? []
-        Output.line("JOB                                   STATE             PHASE                  SATS     CREATED")
+        Output.line("JOB                                   STATE             PHASE                  SATS     CREATED                   SETUP")
         for job in jobs {
             func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
             Output.line(
                 column(job["jobId"]?.stringValue ?? "?", 38) + column(job["state"]?.stringValue ?? "?", 18)
                     + column(job["phase"]?.stringValue ?? "-", 23)
-                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + (job["createdAt"]?.stringValue ?? ""))
+                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + column(job["createdAt"]?.stringValue ?? "", 26)
+                    + Self.setupColumn(job["nodeSetup"]))
         }
         if let next = reply["nextCursor"]?.stringValue { Output.line("more: timmyctl jobs --cursor \(next)") }
+    }
+
+    /// A ready node's last setup report ("lnd/running", with when), or "-".
+    static func setupColumn(_ setup: JSONValue?) -> String {
+        guard let setup, setup["reported"]?.boolValue == true else { return "-" }
+        guard let step = setup["step"]?.stringValue, let state = setup["state"]?.stringValue else { return "no report yet" }
+        return "\(step)/\(state)" + (setup["updatedAt"]?.stringValue.map { " at \($0)" } ?? "")
     }
 }
 
