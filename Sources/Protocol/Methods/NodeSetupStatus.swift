@@ -2,8 +2,8 @@
 ///
 /// "Ready" means the machine is up and its key can be claimed; the node then installs
 /// its software for several minutes and reports each step. `reported` is false when
-/// this node was built without a report URL (timmyd had no `NODE_CALLBACK_URL`): then
-/// nothing more will be known. With reports on, `step`, `state` and `updatedAt` appear
+/// this node was built without a report URL (timmyd had no `NODE_CALLBACK_URL`, or its
+/// provisioning is stubbed): then nothing more will be known. With reports on, `step`, `state` and `updatedAt` appear
 /// once the first report arrived.
 public struct NodeSetupStatus: Sendable, Equatable, JSONConvertible {
     public var reported: Bool
