@@ -19,7 +19,7 @@ enum JobStatusPresenter {
         return JobStatus(
             jobId: job.id, state: job.state, phase: job.phase?.rawValue, amountSats: job.amountSats,
             createdAt: job.createdAt.rfc3339, updatedAt: job.updatedAt.rfc3339, message: message(for: job),
-            invoice: showsInvoice ? invoice : nil, node: node, keyClaimed: job.keyClaimedAt != nil,
+            invoice: showsInvoice ? invoice : nil, node: node, keyClaimed: job.keyDeliveredAndWiped,
             error: [.failed, .refunding, .refunded].contains(job.state) ? job.publicError : nil,
             nextSteps: nextSteps(for: job))
     }
@@ -33,8 +33,8 @@ enum JobStatusPresenter {
             let total = ProvisionPhase.allCases.count - 1
             return "Payment received. Building your node: step \(done) of \(total) done."
         case .ready:
-            let key = job.keyClaimedAt == nil || job.buyerSuppliedKey ? "" : " Its SSH key has been delivered."
-            return setupMessage(for: job).map { $0 + key } ?? "Your node is ready." + key
+            // The machine (and its software, when the node reports it), then where the key stands.
+            return (setupMessage(for: job) ?? "Your node is ready.") + keySentence(for: job)
         case .failed:
             // The stored message is a sentence; end it exactly once.
             var reason = job.publicError ?? "unknown error"
@@ -65,8 +65,9 @@ enum JobStatusPresenter {
             return ["Wait: this takes a few minutes. Follow progress with: timmyctl watch \(job.id)"]
         case .ready:
             var steps: [String] = []
-            if !job.buyerSuppliedKey && job.keyClaimedAt == nil {
-                steps.append("Download your SSH private key once: timmyctl claim-key \(job.id) --out node_key")
+            if !job.buyerSuppliedKey && job.sealedPrivateKey != nil {
+                // claim-key confirms receipt once the file is saved; then timmyd wipes its copy.
+                steps.append("Download your SSH private key: timmyctl claim-key \(job.id) --out node_key")
             }
             let keyFile = job.buyerSuppliedKey ? "your own key" : "node_key"
             steps.append("Log in: ssh -i \(keyFile) root@\(job.nodeIPv4 ?? "the node's address")")
@@ -86,6 +87,16 @@ enum JobStatusPresenter {
         case .refunding, .refunded, .destroyed:
             return nil
         }
+    }
+
+    /// Where a ready node's SSH key stands, as a sentence to follow the first (or nothing).
+    static func keySentence(for job: JobRecord) -> String {
+        if job.buyerSuppliedKey { return "" }
+        if job.keyDeliveredAndWiped { return " Its SSH key has been delivered." }
+        if let confirmBy = job.keyConfirmBy, job.sealedPrivateKey != nil {
+            return " Its SSH key was sent; it can be downloaded again until you confirm you saved it, or until \(confirmBy.rfc3339)."
+        }
+        return ""
     }
 
     /// `node.setup`: whether this node reports its setup, and its last report.

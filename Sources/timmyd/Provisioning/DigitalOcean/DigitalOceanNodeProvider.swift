@@ -28,6 +28,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
     let pollIntervalMilliseconds: Int64
     let sleeper: RetrySleeper
     let logger: Logger
+    /// The container images written into every node's user_data.
+    var nodeImages = NodeImages.pinned
     /// Where nodes report their setup; without a callback URL they report nothing.
     var nodeSetup = NodeSetupSettings()
 
@@ -156,7 +158,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
             authKey = String(decoding: try vault.box.open(sealed, associatedData: Self.tailscaleAAD(job)), as: UTF8.self)
         }
         let setupReport = try NodeSetupReportTarget(job: job, settings: nodeSetup, vault: vault)
-        let inputs = NodeUserDataInputs(job: job, tailscaleAuthKey: authKey, tailscaleTags: tags, setupReport: setupReport)
+        let inputs = NodeUserDataInputs(
+            job: job, tailscaleAuthKey: authKey, tailscaleTags: tags, setupReport: setupReport, images: nodeImages)
         let userData: String
         do {
             userData = try UserDataRenderer.render(inputs)
