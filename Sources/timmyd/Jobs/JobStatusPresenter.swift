@@ -35,6 +35,8 @@ enum JobStatusPresenter {
         case .ready:
             // The machine (and its software, when the node reports it), then where the key stands.
             return (setupMessage(for: job) ?? "Your node is ready.") + keySentence(for: job)
+        case .failed where job.paymentUnverified:
+            return "Your payment could not be verified, so no node was built. The operator will check it and refund you."
         case .failed:
             // The stored message is a sentence; end it exactly once.
             var reason = job.publicError ?? "unknown error"
@@ -80,6 +82,8 @@ enum JobStatusPresenter {
                 steps.append("The node is still installing its software; Bitcoin Core, LND and LNbits answer once its setup is complete.")
             }
             return steps
+        case .failed where job.paymentUnverified:
+            return ["Contact the operator with your job id (\(job.id)); they can refund the payment."]
         case .failed:
             return ["Ask for a refund with a Lightning invoice for at most \(job.amountSats) sats."]
         case .expired, .cancelled:
