@@ -16,6 +16,12 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case tooManyUnpaid = "too_many_unpaid"
     /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
     case teardownIncomplete = "teardown_incomplete"
+    /// The caller's address already holds its share of HTTP connections (`data.limit`).
+    case tooManyConnections = "too_many_connections"
+    /// A watch over its cap: per connection, per job or (event streams) per address (`data.limit`, `data.scope`).
+    case tooManyWatches = "too_many_watches"
+    /// Too many `bootstrap.create` calls from one address or uid; `data.retryAfterSeconds` says when to try again.
+    case rateLimited = "rate_limited"
 
     public var code: Int {
         switch self {
@@ -32,6 +38,9 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
         case .teardownIncomplete: -32013
+        case .tooManyConnections: -32014
+        case .tooManyWatches: -32015
+        case .rateLimited: -32016
         }
     }
 }

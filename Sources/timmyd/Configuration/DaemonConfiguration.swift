@@ -93,6 +93,7 @@ struct DaemonConfiguration: Sendable {
     var logLevel: Logger.Level
 
     var http = HTTPSettings()
+    var callerLimits = CallerLimits()
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }
@@ -113,4 +114,9 @@ struct HTTPSettings: Sendable {
     var requestTimeoutSeconds: Int64 = 30
     /// A comment line on an event stream this often, so proxies and browsers keep it open.
     var eventStreamKeepAliveSeconds: Int64 = 15
+    /// HTTP connections serving one client address at once (a connection counts for
+    /// the address of its latest request).
+    var maximumConnectionsPerAddress = 32
+    /// Open event streams per client address.
+    var maximumStreamsPerAddress = 8
 }

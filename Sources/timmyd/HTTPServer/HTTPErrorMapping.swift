@@ -40,6 +40,7 @@ enum HTTPErrorMapping {
         case .refundFailed: .badGateway
         // Admin-only (retry, destroy), never reached over HTTP; mapped for completeness.
         case .teardownIncomplete: .badGateway
+        case .tooManyConnections, .tooManyWatches, .rateLimited: .tooManyRequests
         }
     }
 }

@@ -8,12 +8,15 @@ struct Dispatcher: Sendable {
     typealias Handler = @Sendable (_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome
 
     private let handlers: [String: (role: CallerRole, handler: Handler)]
+    /// Calls in one batch; a longer batch is refused whole, before any of it runs.
+    let maximumBatchLength: Int
     private let logger: Logger
 
-    init(handlers: [MethodName: Handler], logger: Logger) {
+    init(handlers: [MethodName: Handler], maximumBatchLength: Int = CallerLimits().batchLength, logger: Logger) {
         var table: [String: (CallerRole, Handler)] = [:]
         for (name, handler) in handlers { table[name.rawValue] = (name.requiredRole, handler) }
         self.handlers = table
+        self.maximumBatchLength = maximumBatchLength
         self.logger = logger
     }
 
@@ -27,6 +30,10 @@ struct Dispatcher: Sendable {
             let (response, followUp) = await handle(entry, caller: caller)
             return (response?.json, followUp.map { [$0] } ?? [])
         case .batch(let entries):
+            guard entries.count <= maximumBatchLength else {
+                let error = JSONRPCError.batchTooLong(limit: maximumBatchLength, length: entries.count)
+                return (JSONRPCResponse(id: .null, outcome: .failure(error)).json, [])
+            }
             var responses: [JSONValue] = []
             var followUps: [@Sendable (NotificationSink) async -> Void] = []
             for entry in entries {
