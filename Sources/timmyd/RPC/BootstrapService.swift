@@ -26,8 +26,8 @@ struct BootstrapService: Sendable {
                 throw JSONRPCError.invalidParams("sshPublicKey: \(error)", field: "sshPublicKey")
             }
         }
-        if let key = Self.rateKey(caller), case .failure(let wait) = createRate.take(key) {
-            throw JSONRPCError.rateLimited(retryAfterSeconds: wait.seconds)
+        if let key = Self.rateKey(caller), case .retryAfter(let seconds) = createRate.take(key) {
+            throw JSONRPCError.rateLimited(retryAfterSeconds: seconds)
         }
         // Checked before asking for an invoice, so a flood of unpaid jobs costs the payment backend nothing;
         // the insert checks again, atomically.

@@ -26,9 +26,15 @@ final class CreateRateLimiter: Sendable {
         self.now = now
     }
 
-    /// Takes one token for `key`; when there is none, the whole seconds until there is.
-    func take(_ key: String) -> Result<Void, RetryAfter> {
-        guard perMinute > 0 else { return .success(()) }
+    enum Decision: Equatable {
+        case allowed
+        /// No token now; one is earned in this many whole seconds.
+        case retryAfter(seconds: Int64)
+    }
+
+    /// Takes one token for `key` if it has one.
+    func take(_ key: String) -> Decision {
+        guard perMinute > 0 else { return .allowed }
         let capacity = Double(perMinute)
         let perMillisecond = capacity / 60_000
         let time = now()
@@ -41,16 +47,12 @@ final class CreateRateLimiter: Sendable {
             bucket.updatedAt = time
             guard bucket.tokens >= 1 else {
                 buckets[key] = bucket
-                return .failure(RetryAfter(seconds: Int64(((1 - bucket.tokens) / perMillisecond / 1000).rounded(.up))))
+                return .retryAfter(seconds: Int64(((1 - bucket.tokens) / perMillisecond / 1000).rounded(.up)))
             }
             bucket.tokens -= 1
             buckets[key] = bucket
-            return .success(())
+            return .allowed
         }
-    }
-
-    struct RetryAfter: Error, Equatable {
-        var seconds: Int64
     }
 
     @Sendable static func monotonicMilliseconds() -> Int64 {

@@ -59,6 +59,12 @@ final class SocketServer: Sendable {
         listener.withLockedValue { $0 = channel }
         try applyOwnership(path)
         logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.socketMode, radix: 8))"])
+        if !configuration.http.trustForwardedFor {
+            // Behind nginx this means every web buyer shares one allowance: three unpaid jobs block everyone.
+            logger.warning(
+                "HTTP_TRUST_FORWARDED_FOR is off: every HTTP caller counts as the one address \"unix\" for the per-address limits (unpaid jobs, connections, event streams, create rate); with nginx in front, set HTTP_TRUST_FORWARDED_FOR=true"
+            )
+        }
     }
 
     /// Stops accepting; open connections finish their current work.
