@@ -47,3 +47,23 @@ import Testing
 extension Caller {
     static let testClient = Caller(pid: 100, uid: 1000, gid: 1000, role: .client)
 }
+
+/// The raw-bytes count that refuses an over-long batch before parsing it.
+@Suite struct BatchLengthScanTests {
+    func exceeds(_ text: String, _ limit: Int) -> Bool { BatchLength.exceeds(Array(text.utf8), limit: limit) }
+
+    @Test func countsOnlyTopLevelElements() {
+        #expect(exceeds("[1,2,3]", 2))
+        #expect(!exceeds("[1,2,3]", 3))
+        #expect(!exceeds(#"[{"a":[1,2,3,4]},{"b":{"c":1,"d":2}}]"#, 2))
+        #expect(!exceeds(#"["a,b,c,d", "e\",f,g"]"#, 2))
+        #expect(exceeds(#"  ["a,b", "c", "d"]"#, 2))
+    }
+
+    @Test func anythingButAnArrayIsLeftToTheParser() {
+        #expect(!exceeds(#"{"a":1,"b":2,"c":3}"#, 1))
+        #expect(!exceeds("", 1))
+        #expect(!exceeds("   ", 1))
+        #expect(!exceeds("[1],2,3,4", 1))
+    }
+}

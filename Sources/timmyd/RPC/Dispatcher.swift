@@ -23,6 +23,9 @@ struct Dispatcher: Sendable {
     /// The reply to one line (nil when it held only notifications), and the
     /// follow-up work of any method that has some.
     func handle(line: [UInt8], caller: Caller) async -> (reply: JSONValue?, followUps: [@Sendable (NotificationSink) async -> Void]) {
+        if BatchLength.exceeds(line, limit: maximumBatchLength) {
+            return (JSONRPCResponse(id: .null, outcome: .failure(.batchTooLong(limit: maximumBatchLength))).json, [])
+        }
         switch IncomingMessage(line: line) {
         case .unusable(let error):
             return (JSONRPCResponse(id: .null, outcome: .failure(error)).json, [])
@@ -30,10 +33,6 @@ struct Dispatcher: Sendable {
             let (response, followUp) = await handle(entry, caller: caller)
             return (response?.json, followUp.map { [$0] } ?? [])
         case .batch(let entries):
-            guard entries.count <= maximumBatchLength else {
-                let error = JSONRPCError.batchTooLong(limit: maximumBatchLength, length: entries.count)
-                return (JSONRPCResponse(id: .null, outcome: .failure(error)).json, [])
-            }
             var responses: [JSONValue] = []
             var followUps: [@Sendable (NotificationSink) async -> Void] = []
             for entry in entries {

@@ -35,9 +35,9 @@ extension JSONRPCError {
     }
 
     /// A batch over the cap is refused whole (-32600), so none of its calls runs.
-    static func batchTooLong(limit: Int, length: Int) -> JSONRPCError {
+    static func batchTooLong(limit: Int) -> JSONRPCError {
         JSONRPCError(
-            code: invalidRequestCode, message: "A batch may hold at most \(limit) calls; this one has \(length).",
+            code: invalidRequestCode, message: "A batch may hold at most \(limit) calls; none of this one ran.",
             data: ["reason": "batch_too_long", "limit": .int(Int64(limit))])
     }
 }
