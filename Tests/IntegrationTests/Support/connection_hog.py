@@ -10,6 +10,7 @@ then keeps every connection open until it is killed (at most 120 s).
 """
 import json
 import os
+import select
 import socket
 import sys
 import time
@@ -60,14 +61,17 @@ def main():
     if mode == "idle":
         # A connection the daemon refused has its one error line waiting; an accepted one has nothing.
         time.sleep(0.5)
+        waiting = set()
+        for start in range(0, len(conns), 256):
+            readable, _, _ = select.select(conns[start:start + 256], [], [], 0)
+            waiting.update(readable)
         for conn in conns:
-            data = first_line(conn, 0.05)
-            if data:
-                refused += 1
-                line = data.split(b"\n")[0].decode(errors="replace")[:120]
-                answers[line] = answers.get(line, 0) + 1
-            else:
+            if conn not in waiting:
                 held += 1
+                continue
+            refused += 1
+            line = first_line(conn, 1).split(b"\n")[0].decode(errors="replace")[:120]
+            answers[line] = answers.get(line, 0) + 1
     with open(out + ".tmp", "w") as handle:
         json.dump({"held": held, "refused": refused, "failed": failed, "answers": answers}, handle)
     os.rename(out + ".tmp", out)
