@@ -49,6 +49,19 @@ struct ConnectionSlotExhaustionTests {
         hog.release()
     }
 
+    @Test func theReviewersFloodOf512StreamsMeetsThePerAddressCapWithDefaults() throws {
+        let daemon = try DaemonHarness(environment: ["TIMMY_SOCKET_GROUP": "nogroup"]).start()
+        let job = try daemon.create()
+        let hog = try ConnectionHog(daemon, count: 512, mode: .events(job))
+        // With X-Forwarded-For untrusted every web caller is one address: 8 streams, the rest 429.
+        #expect(hog.summary.held == 8, "\(hog.summary)")
+        #expect(hog.summary.refused == 504, "\(hog.summary)")
+        #expect(hog.summary.answers["HTTP/1.1 429 Too Many Requests"] == 504, "\(hog.summary.answers)")
+        daemon.expectAdminStillServed()
+        daemon.expectResidentAtMost(64)
+        hog.release()
+    }
+
     @Test func aWebFrontRunningAsAnAdminUIDCannotUseTheReserve() throws {
         // HTTP callers are clients whatever their uid: a connection that got an admin slot
         // (here root's, with nobody holding the rest) is refused once it speaks HTTP.
