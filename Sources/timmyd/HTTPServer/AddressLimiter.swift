@@ -19,44 +19,32 @@ final class AddressLimiter: Sendable {
     }
 
     /// Counts a connection for `address`; false when the address has its share.
-    func addConnection(_ address: String) -> Bool {
-        take(address) { counts in
-            guard counts.connections < maximumConnections else { return false }
-            counts.connections += 1
-            return true
-        }
-    }
+    func addConnection(_ address: String) -> Bool { add(address, \.connections, upTo: maximumConnections) }
 
-    func removeConnection(_ address: String) {
-        give(address) { $0.connections -= 1 }
-    }
+    func removeConnection(_ address: String) { remove(address, \.connections) }
 
     /// Counts an event stream for `address`; false when the address has its share.
-    func addStream(_ address: String) -> Bool {
-        take(address) { counts in
-            guard counts.streams < maximumStreams else { return false }
-            counts.streams += 1
-            return true
-        }
-    }
+    func addStream(_ address: String) -> Bool { add(address, \.streams, upTo: maximumStreams) }
 
-    func removeStream(_ address: String) {
-        give(address) { $0.streams -= 1 }
-    }
+    func removeStream(_ address: String) { remove(address, \.streams) }
 
     /// Connections and streams counted for `address` now.
     func usage(_ address: String) -> (connections: Int, streams: Int) {
         counts.withLockedValue { counts in counts[address].map { ($0.connections, $0.streams) } ?? (0, 0) }
     }
 
-    private func take(_ address: String, _ change: (inout Counts) -> Bool) -> Bool {
-        counts.withLockedValue { counts in change(&counts[address, default: Counts()]) }
+    private func add(_ address: String, _ count: WritableKeyPath<Counts, Int>, upTo limit: Int) -> Bool {
+        counts.withLockedValue { counts in
+            guard counts[address, default: Counts()][keyPath: count] < limit else { return false }
+            counts[address, default: Counts()][keyPath: count] += 1
+            return true
+        }
     }
 
-    private func give(_ address: String, _ change: (inout Counts) -> Void) {
+    private func remove(_ address: String, _ count: WritableKeyPath<Counts, Int>) {
         counts.withLockedValue { counts in
             guard var entry = counts[address] else { return }
-            change(&entry)
+            entry[keyPath: count] -= 1
             // An address with nothing open is forgotten, so the table holds only live addresses.
             counts[address] = entry.connections <= 0 && entry.streams <= 0 ? nil : entry
         }
