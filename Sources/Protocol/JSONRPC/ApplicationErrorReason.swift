@@ -16,6 +16,10 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case tooManyUnpaid = "too_many_unpaid"
     /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
     case teardownIncomplete = "teardown_incomplete"
+    /// `bootstrap.confirmKey` named a fingerprint that is not the held key's; nothing was wiped.
+    case fingerprintMismatch = "fingerprint_mismatch"
+    /// `bootstrap.confirmKey` before any `bootstrap.claimKey`: there is no delivery to confirm.
+    case keyNotClaimed = "key_not_claimed"
     /// The caller's address already holds its share of HTTP connections (`data.limit`).
     case tooManyConnections = "too_many_connections"
     /// A watch over its cap: per connection, per job or (event streams) per address (`data.limit`, `data.scope`).
@@ -38,9 +42,11 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
         case .teardownIncomplete: -32013
-        case .tooManyConnections: -32014
-        case .tooManyWatches: -32015
-        case .rateLimited: -32016
+        case .fingerprintMismatch: -32014
+        case .keyNotClaimed: -32015
+        case .tooManyConnections: -32016
+        case .tooManyWatches: -32017
+        case .rateLimited: -32018
         }
     }
 }

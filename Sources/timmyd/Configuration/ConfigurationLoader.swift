@@ -48,6 +48,7 @@ struct ConfigurationLoader {
             paymentPollIntervalMilliseconds: try integer("PAYMENT_POLL_INTERVAL_MS", default: 1000, in: 10...600_000),
             sshKeyAlgorithm: try keyAlgorithm(),
             keyRetentionSeconds: try integer("KEY_RETENTION_DAYS", default: 30, in: 1...3650) * 86_400,
+            keyConfirmWindowSeconds: try integer("KEY_CONFIRM_WINDOW_SECONDS", default: 600, in: 1...604_800),
             stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
@@ -59,6 +60,7 @@ struct ConfigurationLoader {
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
             logLevel: try logLevel(),
             http: try httpSettings(),
+            nodeImages: try nodeImages(),
             callerLimits: try callerLimits())
         return configuration
     }
@@ -142,6 +144,18 @@ struct ConfigurationLoader {
             watchesPerConnection: Int(try integer("MAX_WATCHES_PER_CONNECTION", default: 32, in: 1...100_000)),
             watchesPerJob: Int(try integer("MAX_WATCHES_PER_JOB", default: 16, in: 1...100_000)),
             createsPerMinute: Int(try integer("CREATE_RATE_PER_MINUTE", default: 10, in: 0...100_000)))
+    }
+
+    /// `NODE_*_IMAGE`: each replaces one pinned image, e.g. with a digest the operator verified.
+    private func nodeImages() throws -> NodeImages {
+        var images = NodeImages.pinned
+        images.bitcoin = string("NODE_BITCOIN_IMAGE") ?? images.bitcoin
+        images.lnd = string("NODE_LND_IMAGE") ?? images.lnd
+        images.lnbits = string("NODE_LNBITS_IMAGE") ?? images.lnbits
+        for (setting, image) in images.bySetting where !NodeImages.isValidReference(image) {
+            throw ConfigurationError("\(setting) must be \(NodeImages.referenceForm), such as \(NodeImageVersions.lnd)")
+        }
+        return images
     }
 
     private func logLevel() throws -> Logger.Level {

@@ -62,7 +62,7 @@ import Testing
         #expect(error.reason == "too_many_watches")
         #expect(error.data?["scope"] == "job")
         #expect(error.data?["limit"] == 2)
-        #expect(error.code == -32015)
+        #expect(error.code == ApplicationErrorReason.tooManyWatches.code)
         let refusedStream = try daemon.http("GET", "/api/bootstrap/\(job.jobId)/events", token: job.accessToken)
         #expect(refusedStream.status == 429)
         #expect(refusedStream.errorReason == "too_many_watches")
