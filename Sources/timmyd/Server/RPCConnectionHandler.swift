@@ -144,8 +144,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
             inputClosed = true
             closeIfDone(context: context)
         } else if event is IdleStateHandler.IdleStateEvent {
-            // Idle: close only a connection with nothing in flight (a watch keeps it open).
-            if isDone { context.close(promise: nil) }
+            // Idle: close only a connection with nothing in flight (a watch keeps it open),
+            // or one whose caller has not read its replies for the whole idle time.
+            if isDone || !context.channel.isWritable { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }

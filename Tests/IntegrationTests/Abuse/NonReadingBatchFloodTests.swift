@@ -32,6 +32,24 @@ import Testing
         }
     }
 
+    @Test func aClientThatNeverReadsIsClosedAfterTheIdleTimeout() throws {
+        let daemon = try DaemonHarness(environment: ["IDLE_TIMEOUT_SECONDS": "1"]).start()
+        let attacker = try RawSocket(path: daemon.socketPath)
+        attacker.setSendTimeout(seconds: 1)
+        let line = Self.batch(100)
+        for _ in 0..<3000 where attacker.sendAll(line) == line.count {}
+        // Its replies are never read, so nothing moves for a second: the daemon hangs up,
+        // and what it had written is all the caller ever gets.
+        usleep(2_500_000)
+        let reader = RawLineReader(attacker)
+        var replies = 0
+        while reader.next() != nil { replies += 1 }
+        #expect(replies < 3000)
+        var buffer = [UInt8](repeating: 0, count: 16)
+        #expect(recv(attacker.descriptor, &buffer, 16, Int32(MSG_DONTWAIT)) == 0, "the connection is still open")
+        daemon.expectAdminStillServed()
+    }
+
     @Test func aClientThatNeverReadsIsNoLongerReadFrom() throws {
         let daemon = try DaemonHarness().start()
         let before = try #require(daemon.residentMiB())
