@@ -40,6 +40,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
     var summary: String {
         "DigitalOcean at \(digitalOcean.baseURL)" + (tailscale.map { ", Tailscale tailnet \($0.tailnet)" } ?? ", no Tailscale")
     }
+    var publicSummary: String { "DigitalOcean" + (tailscale == nil ? ", no Tailscale" : ", Tailscale") }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources {
         do {
