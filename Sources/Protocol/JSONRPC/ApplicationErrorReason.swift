@@ -26,6 +26,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case tooManyWatches = "too_many_watches"
     /// Too many `bootstrap.create` calls from one address or uid; `data.retryAfterSeconds` says when to try again.
     case rateLimited = "rate_limited"
+    /// A refund invoice another job's refund already uses (or was paid with).
+    case invoiceAlreadyUsed = "invoice_already_used"
 
     public var code: Int {
         switch self {
@@ -47,6 +49,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .tooManyConnections: -32016
         case .tooManyWatches: -32017
         case .rateLimited: -32018
+        case .invoiceAlreadyUsed: -32020
         }
     }
 }

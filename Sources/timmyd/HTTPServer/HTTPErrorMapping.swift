@@ -44,6 +44,8 @@ enum HTTPErrorMapping {
         // Admin-only (retry, destroy), never reached over HTTP; mapped for completeness.
         case .teardownIncomplete: .badGateway
         case .tooManyConnections, .tooManyWatches, .rateLimited: .tooManyRequests
+        // The buyer's invoice clashes with one already used: make a new one.
+        case .invoiceAlreadyUsed: .conflict
         }
     }
 }
