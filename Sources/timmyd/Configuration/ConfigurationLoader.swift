@@ -64,7 +64,8 @@ struct ConfigurationLoader {
             logLevel: try logLevel(),
             http: try httpSettings(),
             nodeImages: try nodeImages(),
-            nodeSetup: try nodeSetupSettings())
+            nodeSetup: try nodeSetupSettings(),
+            callerLimits: try callerLimits())
         return configuration
     }
 
@@ -137,7 +138,25 @@ struct ConfigurationLoader {
             maximumUnpaidPerAddress: try integer("HTTP_MAX_UNPAID_PER_ADDRESS", default: 3, in: 0...1_000_000),
             maximumBodyBytes: Int(try integer("HTTP_MAX_BODY_BYTES", default: 16_384, in: 256...(16 << 20))),
             requestTimeoutSeconds: try integer("HTTP_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...3600),
-            eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
+            eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600),
+            maximumConnectionsPerAddress: Int(try integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", default: 32, in: 1...100_000)),
+            maximumStreamsPerAddress: Int(try integer("HTTP_MAX_STREAMS_PER_ADDRESS", default: 8, in: 1...100_000)))
+    }
+
+    private func callerLimits() throws -> CallerLimits {
+        let connections = try integer("MAX_CONNECTIONS", default: 512, in: 1...100_000)
+        // The default reserve never takes more than half the slots, so a small MAX_CONNECTIONS still serves clients.
+        let reserved = try integer("ADMIN_RESERVED_CONNECTIONS", default: min(16, connections / 2), in: 0...100_000)
+        guard reserved < connections else {
+            throw ConfigurationError("ADMIN_RESERVED_CONNECTIONS must be less than MAX_CONNECTIONS (\(connections))")
+        }
+        return CallerLimits(
+            adminReservedConnections: Int(reserved),
+            requestsInFlightPerConnection: Int(try integer("MAX_REQUESTS_IN_FLIGHT", default: 16, in: 1...10_000)),
+            batchLength: Int(try integer("MAX_BATCH_LENGTH", default: 100, in: 1...100_000)),
+            watchesPerConnection: Int(try integer("MAX_WATCHES_PER_CONNECTION", default: 32, in: 1...100_000)),
+            watchesPerJob: Int(try integer("MAX_WATCHES_PER_JOB", default: 16, in: 1...100_000)),
+            createsPerMinute: Int(try integer("CREATE_RATE_PER_MINUTE", default: 10, in: 0...100_000)))
     }
 
     /// `NODE_*_IMAGE`: each replaces one pinned image, e.g. with a digest the operator verified.

@@ -101,6 +101,7 @@ struct DaemonConfiguration: Sendable {
     /// The container images every node runs (`NODE_BITCOIN_IMAGE`, `NODE_LND_IMAGE`, `NODE_LNBITS_IMAGE`).
     var nodeImages = NodeImages.pinned
     var nodeSetup = NodeSetupSettings()
+    var callerLimits = CallerLimits()
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }
@@ -121,6 +122,11 @@ struct HTTPSettings: Sendable {
     var requestTimeoutSeconds: Int64 = 30
     /// A comment line on an event stream this often, so proxies and browsers keep it open.
     var eventStreamKeepAliveSeconds: Int64 = 15
+    /// HTTP connections serving one client address at once (a connection counts for
+    /// the address of its latest request).
+    var maximumConnectionsPerAddress = 32
+    /// Open event streams per client address.
+    var maximumStreamsPerAddress = 8
 }
 
 /// Nodes reporting their own setup back to timmyd.

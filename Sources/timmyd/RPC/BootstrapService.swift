@@ -8,6 +8,7 @@ struct BootstrapService: Sendable {
     let watcher: PaymentWatcher
     let vault: KeyVault
     let configuration: DaemonConfiguration
+    let createRate: CreateRateLimiter
     let logger: Logger
 
     func create(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
@@ -21,6 +22,9 @@ struct BootstrapService: Sendable {
             } catch {
                 throw JSONRPCError.invalidParams("sshPublicKey: \(error)", field: "sshPublicKey")
             }
+        }
+        if let key = Self.rateKey(caller), case .retryAfter(let seconds) = createRate.take(key) {
+            throw JSONRPCError.rateLimited(retryAfterSeconds: seconds)
         }
         // Checked before asking for an invoice, so a flood of unpaid jobs costs the payment backend nothing;
         // the insert checks again, atomically.
@@ -81,13 +85,25 @@ struct BootstrapService: Sendable {
 
     func watch(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let job = try authorizedJob(params)
+        let limits = configuration.callerLimits
+        if let slots = caller.watchSlots, !slots.take() {
+            throw JSONRPCError.tooManyWatches(limit: slots.limit, scope: .connection)
+        }
         // Subscribe before reading, so a change between the read and the subscription is not missed.
-        let changes = store.changes.subscribe(jobID: job.id)
+        guard let changes = store.changes.subscribe(jobID: job.id, limit: limits.watchesPerJob) else {
+            caller.watchSlots?.give()
+            throw JSONRPCError.tooManyWatches(limit: limits.watchesPerJob, scope: .job)
+        }
         let first = JobStatusPresenter.status(of: job)
         // A ready node that reports its setup is followed on until its setup completes or fails.
-        guard !first.isFinal else { return MethodOutcome(first.json) }
+        guard !first.isFinal else {
+            caller.watchSlots?.give()
+            return MethodOutcome(first.json)
+        }
         let store = self.store
+        let slots = caller.watchSlots
         return MethodOutcome(first.json) { sink in
+            defer { slots?.give() }
             // Stop at a settled state, or as soon as the caller goes away (cancelling
             // the follower ends its wait on the change stream).
             let follower = Task { await Self.follow(jobID: job.id, from: first, changes: changes, store: store, sink: sink) }
@@ -212,6 +228,12 @@ struct BootstrapService: Sendable {
                 extra: ["state": current.state.json])
         }
         return MethodOutcome(JobStatusPresenter.status(of: cancelled).json)
+    }
+
+    /// Whom the create rate counts: a web buyer by address, a local client by uid; admins are not limited.
+    static func rateKey(_ caller: Caller) -> String? {
+        if let address = caller.clientAddress { return address }
+        return caller.role == .admin ? nil : "uid:\(caller.uid)"
     }
 
     private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {
