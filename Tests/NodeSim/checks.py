@@ -1,0 +1,250 @@
+#!/usr/bin/env python3
+"""The simulated droplet's verdict: reads what the sim recorded (WORK/sim/out)
+and the root filesystem it left (WORK/rootfs), prints one line per check —
+PASS, FAIL (with why) or SKIP (with why: the script does not have that feature
+yet) — and exits 1 if any check failed.
+
+Checks that depend on a feature of the script (setup reports, the failure
+marker, LNbits' first install, the channel backup) look for that feature in
+the user_data first, so the harness keeps working as the script grows."""
+
+import json
+import os
+import re
+import stat
+import subprocess
+import sys
+
+STEPS = ["packages", "docker", "tailscale", "firewall", "storage", "images", "bitcoind", "lnd", "lnbits", "complete"]
+DATA_MOUNT = "/mnt/timmy-data"
+
+work = sys.argv[1]
+rootfs = os.path.join(work, "rootfs")
+sim = os.path.join(work, "sim")
+out = os.path.join(sim, "out")
+here = os.path.dirname(os.path.abspath(__file__))
+results = []
+
+
+def record(status, name, detail=""):
+    results.append((status, name, detail))
+    print(f"{status:4} {name}" + (f": {detail}" if detail else ""), flush=True)
+
+
+def check(name, ok, detail=""):
+    record("PASS" if ok else "FAIL", name, "" if ok else detail)
+
+
+def skip(name, why):
+    record("SKIP", name, why)
+
+
+def read(path, default=""):
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return default
+
+
+def read_json(path, default):
+    text = read(path, None)
+    return json.loads(text) if text else default
+
+
+def read_lines(path):
+    return [json.loads(line) for line in read(path).splitlines() if line.strip()]
+
+
+inputs = read_json(os.path.join(sim, "inputs.json"), {})
+userdata = read(os.path.join(rootfs, "var/lib/cloud/instance/scripts/part-001"))
+fail_step = read(os.path.join(sim, "fail-step")).strip()
+calls = read_lines(os.path.join(out, "calls.jsonl"))
+violations = read_lines(os.path.join(out, "violations.jsonl"))
+run1 = read(os.path.join(out, "run1.status")).strip()
+run2 = read(os.path.join(out, "run2.status"), None)
+lnd = read_json(os.path.join(out, "lnd-state.json"), {})
+lnbits = read_json(os.path.join(out, "lnbits-state.json"), {})
+volume_gb = int(inputs.get("VOLUME_GB") or 0)
+
+# --- The script's exit ---
+if fail_step:
+    check(f"with --fail-step {fail_step} the script exits non-zero", run1 not in ("", "0"), f"exit {run1 or 'unknown'}")
+    if "setup-failed" in userdata:
+        check("a failed setup leaves /opt/timmy-node/setup-failed",
+              os.path.exists(os.path.join(rootfs, "opt/timmy-node/setup-failed")))
+    else:
+        skip("a failed setup leaves /opt/timmy-node/setup-failed", "the script writes no setup-failed marker yet")
+    check("a failed setup does not claim completion", not os.path.exists(os.path.join(rootfs, "opt/timmy-node/setup-complete")))
+else:
+    check("the script exits 0", run1 == "0", f"exit {run1 or 'unknown'}")
+    check("a second run of the same script exits 0", run2 is not None and run2.strip() == "0",
+          "not run" if run2 is None else f"exit {run2.strip()}")
+    check("setup-complete is written", os.path.exists(os.path.join(rootfs, "opt/timmy-node/setup-complete")))
+
+# --- The volume ---
+if volume_gb > 0:
+    formats = [c for c in calls if c["tool"] == "mkfs.ext4"]
+    uuid1 = read(os.path.join(out, "uuid-after-run1")).strip()
+    uuid2 = read(os.path.join(out, "uuid-after-run2"), None)
+    reached_storage = bool(uuid1) or fail_step not in ("", "packages", "docker", "firewall")
+    if fail_step and not reached_storage:
+        skip("the volume", f"setup stopped at {fail_step}, before the volume")
+    else:
+        check("the volume is formatted exactly once", len(formats) == 1, f"{len(formats)} mkfs.ext4 calls")
+        check("the volume has a file system", bool(uuid1), "no UUID after the first run")
+        if uuid2 is not None:
+            check("a second run does not re-format (same UUID)", uuid2.strip() == uuid1, f"{uuid1} then {uuid2.strip()}")
+        fstab = read(os.path.join(rootfs, "etc/fstab")).splitlines()
+        lines = [line for line in fstab if line.split()[1:2] == [DATA_MOUNT]]
+        check("fstab mounts the volume by UUID, once",
+              len(lines) == 1 and lines[0].split()[0] == f"UUID={uuid1}", f"fstab lines for {DATA_MOUNT}: {lines}")
+        if lines:
+            check("the fstab entry has nofail (a missing volume never blocks boot)", "nofail" in lines[0].split()[3].split(","))
+        mounts = read_json(os.path.join(out, "data-mount.json"), {}).get("filesystems", [])
+        check(f"the volume is mounted at {DATA_MOUNT}", len(mounts) == 1 and mounts[0]["fstype"] == "ext4",
+              f"findmnt: {mounts}")
+else:
+    skip("the volume", "the plan has no volume (VOLUME_GB=0)")
+
+# --- LND's wallet ---
+if not fail_step or fail_step in ("lnbits",):
+    check("the wallet is made once: one genseed, one initwallet",
+          lnd.get("genseed") == 1 and lnd.get("initwallet") == 1,
+          f"genseed {lnd.get('genseed')}, initwallet {lnd.get('initwallet')}")
+    check("LND's admin.macaroon is where LNbits looks for it",
+          os.path.exists(os.path.join(rootfs, "opt/timmy-node/lnd/data/chain/bitcoin/mainnet/admin.macaroon")))
+
+# --- The buyer's credentials ---
+credentials_path = os.path.join(rootfs, "root/node-credentials.txt")
+if os.path.exists(credentials_path):
+    info = os.stat(credentials_path)
+    check("/root/node-credentials.txt is 0600 and root's",
+          stat.S_IMODE(info.st_mode) == 0o600 and info.st_uid == 0, f"mode {stat.S_IMODE(info.st_mode):o}, uid {info.st_uid}")
+    text = read(credentials_path)
+    seed = lnd.get("seed") or []
+    if seed:
+        words = re.findall(r"^\s*\d+\.\s+(\S+)\s*$", text, re.M)
+        check("the credentials hold the 24-word seed, in order", words == seed, f"{len(words)} numbered words found")
+    elif not fail_step:
+        check("the credentials hold the 24-word seed", False, "no wallet was made")
+    if "FIRST_INSTALL_TOKEN" in userdata and not fail_step:
+        username = lnbits.get("username")
+        check("the credentials hold the LNbits admin login", bool(username) and username in text,
+              "no LNbits first install" if not username else "user name not in the file")
+    else:
+        skip("the credentials hold the LNbits admin login", "the script does not do LNbits' first install yet")
+    if "channel.backup" in userdata and not fail_step:
+        check("the credentials name the channel.backup path", "channel.backup" in text)
+    else:
+        skip("the credentials name the channel.backup path", "the script does not mention channel.backup yet")
+elif not fail_step:
+    check("/root/node-credentials.txt exists", False)
+
+# --- LNbits' first install ---
+if "FIRST_INSTALL_TOKEN" in userdata and not fail_step:
+    check("LNbits' first install was done with the token", lnbits.get("firstInstall") is False and lnbits.get("attempts", 0) >= 1,
+          f"state {lnbits}")
+    env = read(os.path.join(rootfs, "opt/timmy-node/lnbits/lnbits.env"))
+    check("lnbits.env carries FIRST_INSTALL_TOKEN", "FIRST_INSTALL_TOKEN=" in env)
+else:
+    skip("LNbits' first install", "the script does not set FIRST_INSTALL_TOKEN yet")
+
+# --- No operator secret anywhere on the node ---
+hits = read_json(os.path.join(out, "secret-hits.json"), None)
+secrets_given = bool(read(os.path.join(sim, "secrets")).strip())
+if hits is None:
+    check("no operator secret on the node", False, "the scan did not run")
+elif not secrets_given:
+    skip("no operator secret on the node", "no --secrets file given")
+else:
+    check("no operator secret on the node (whole rootfs and volume)", not hits,
+          ", ".join(f"secret #{h['secret']} in {h['where']} of /{h['file']}" for h in hits))
+
+# --- The compose file ---
+compose_path = os.path.join(rootfs, "opt/timmy-node/docker-compose.yml")
+if os.path.exists(compose_path):
+    import jsonschema
+    import yaml
+    with open(compose_path, encoding="utf-8") as handle:
+        compose = yaml.safe_load(handle)
+    with open(os.path.join(here, "compose-spec.json"), encoding="utf-8") as handle:
+        schema = json.load(handle)
+    problems = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in jsonschema.Draft7Validator(schema).iter_errors(compose)]
+    check("the compose file passes the Compose Specification schema", not problems, "; ".join(problems))
+    open_ports = []
+    for name, service in (compose.get("services") or {}).items():
+        for port in service.get("ports") or []:
+            text = port if isinstance(port, str) else f"{port.get('host_ip', '')}:{port.get('published')}:{port.get('target')}"
+            host_ip = text.rsplit(":", 2)[0] if text.count(":") >= 2 else ""
+            if host_ip in ("", "0.0.0.0", "::") and not text.endswith((":8333", ":9735")):
+                open_ports.append(f"{name} {text}")
+            if name == "lnbits" and host_ip not in ("127.0.0.1",) and not host_ip.startswith("100."):
+                open_ports.append(f"{name} {text}")
+    check("only 8333 and 9735 are published beyond loopback/tailnet", not open_ports, ", ".join(open_ports))
+elif not fail_step:
+    check("the compose file exists", False)
+
+# --- Bind sources Docker had to invent: a missing file becomes an empty directory ---
+# A missing folder made by Docker is harmless (root-owned, empty); a missing file
+# (a certificate, a macaroon) turned into a folder breaks the container for good.
+invented = [c["argv"][1] for c in calls if c["tool"] == "docker-engine"]
+file_like = [path for path in invented if "." in os.path.basename(path)]
+check("no bind-mounted file was missing when its container started", not file_like,
+      "Docker would create these as empty directories: " + ", ".join(file_like))
+for path in sorted(set(invented) - set(file_like)):
+    record("NOTE", f"Docker created the missing bind-mount folder {path}")
+
+# --- systemd units ---
+units = sorted(name for name in os.listdir(os.path.join(rootfs, "etc/systemd/system"))
+               if name.endswith(".service") and name.startswith("timmy")
+               and os.path.isfile(os.path.join(rootfs, "etc/systemd/system", name)))
+if units:
+    verify = subprocess.run(["systemd-analyze", "verify", f"--root={rootfs}", "--man=no", "--recursive-errors=no",
+                             *[f"/etc/systemd/system/{u}" for u in units]], capture_output=True, text=True)
+    check(f"systemd-analyze verify {' '.join(units)}", verify.returncode == 0 and not verify.stderr.strip(),
+          (verify.stdout + verify.stderr).strip().replace("\n", " | "))
+    link = os.path.join(rootfs, "etc/systemd/system/multi-user.target.wants/timmy-node.service")
+    enabled = os.path.islink(link) and os.readlink(link) == "/etc/systemd/system/timmy-node.service"
+    check("timmy-node.service is enabled (multi-user.target wants it)", enabled)
+elif not fail_step:
+    check("the node's systemd unit exists", False)
+
+# --- The fakes saw nothing wrong ---
+check("no violation seen by the fake LND, LNbits, compose, Tailscale or report endpoint", not violations,
+      "; ".join(f"[{v['source']}] {v['reason']}" for v in violations))
+
+# --- A second run changes nothing ---
+before = read_json(os.path.join(out, "snapshot-after-run1.json"), None)
+after = read_json(os.path.join(out, "snapshot-after-run2.json"), None)
+if before is not None and after is not None:
+    # setup-complete holds the time of the last run.
+    changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p) and p != "opt/timmy-node/setup-complete")
+    check("a second run changes no file the first one made", not changed, ", ".join(changed))
+
+# --- Setup reports ---
+target = read_json(os.path.join(out, "report-target.json"), None)
+if not inputs.get("REPORT_URL"):
+    skip("setup reports", "the script has no REPORT_URL")
+elif target is None or not target.get("serve"):
+    skip("setup reports", (target or {}).get("why", "no report target"))
+else:
+    reports = read_lines(os.path.join(out, "reports.jsonl"))
+    sequence = [(r["step"], r["state"]) for r in reports]
+    indexes = [STEPS.index(step) for step, _ in sequence]
+    check("reports arrived, in step order", bool(reports) and indexes == sorted(indexes), f"{sequence}")
+    if fail_step:
+        check("the last report is failed", bool(sequence) and sequence[-1][1] == "failed", f"{sequence[-1:] or 'none'}")
+    else:
+        first_run = sequence[: next((i + 1 for i, s in enumerate(sequence) if s == ("complete", "done")), len(sequence))]
+        check("every step reported done, ending with complete", {s for s, st in first_run if st == "done"} >= set(STEPS)
+              and first_run[-1:] == [("complete", "done")], f"{first_run}")
+
+failed = [r for r in results if r[0] == "FAIL"]
+counted = [r for r in results if r[0] != "NOTE"]
+print(f"node-sim: {len(counted) - len(failed)} of {len(counted)} checks passed or skipped, {len(failed)} failed")
+if failed:
+    log = read(os.path.join(out, "run1.log"))
+    print("---- last lines of the first run's output ----")
+    print("\n".join(log.splitlines()[-25:]))
+sys.exit(1 if failed else 0)
