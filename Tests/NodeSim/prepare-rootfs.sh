@@ -50,14 +50,14 @@ EOF
 chmod 0755 "$rootfs/usr/local/sbin/mkfs.ext4"
 
 # Waits shrink: the script's retry loops sleep seconds between attempts; here a
-# tenth of that, at most a second, so a forced failure does not take half an hour.
+# twentieth of that, at most half a second, so a forced failure does not take an hour.
 cat >"$rootfs/usr/local/bin/sleep" <<'EOF'
 #!/bin/bash
 case "${1:-1}" in
   infinity) exec /usr/bin/sleep infinity ;;
   *[!0-9.]*) exec /usr/bin/sleep "$@" ;;
 esac
-exec /usr/bin/sleep "$(awk -v s="${1:-1}" 'BEGIN { s = s / 10; if (s > 1) s = 1; printf "%.2f", s }')"
+exec /usr/bin/sleep "$(awk -v s="${1:-1}" 'BEGIN { s = s / 20; if (s > 0.5) s = 0.5; printf "%.2f", s }')"
 EOF
 chmod 0755 "$rootfs/usr/local/bin/sleep"
 

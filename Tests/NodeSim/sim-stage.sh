@@ -54,6 +54,26 @@ fi
 
 volume_uuid() { if [[ -n $loop ]]; then blkid -p -o value -s UUID "$loop" || true; fi; }
 
+# The script posts its reports from a background sender that outlives it: wait until
+# the sender has drained its queue and gone, then keep this run's reports apart.
+drain_reports() {
+    local n=$1 queue=$rootfs/opt/timmy-node/reports
+    if [[ -d $queue ]]; then
+        for _ in $(seq 300); do
+            if ! compgen -G "$queue/*.report" >/dev/null && ! pgrep -f report-sender.sh >/dev/null; then
+                break
+            fi
+            sleep 0.2
+        done
+        if compgen -G "$queue/*.report" >/dev/null; then
+            echo "run $n: reports still queued after 60 s"
+        fi
+    fi
+    if [[ -e $out/reports.jsonl ]]; then
+        mv "$out/reports.jsonl" "$out/reports-run$n.jsonl"
+    fi
+}
+
 run_userdata() {
     local n=$1 status=0
     echo "== run $n"
@@ -62,6 +82,7 @@ run_userdata() {
         /usr/bin/timeout 900 /bin/bash /var/lib/cloud/instance/scripts/part-001 \
         </dev/null >"$out/run$n.log" 2>&1 || status=$?
     echo "$status" >"$out/run$n.status"
+    drain_reports "$n"
     volume_uuid >"$out/uuid-after-run$n"
     cp "$rootfs/etc/fstab" "$out/fstab-after-run$n"
     echo "run $n: exit $status"

@@ -17,6 +17,7 @@ wallet, the admin macaroon LND wrote (hex) and a certificate path. Refusals the
 script caused, and a broken env file, are recorded as violations."""
 
 import argparse
+import hashlib
 import json
 import os
 import sys
@@ -45,8 +46,9 @@ def read_env_file(path):
 
 
 class FakeLNbits:
-    def __init__(self, env, lnd_dir):
+    def __init__(self, env, lnd_dir, cert_host_path=None):
         self.env = env
+        self.cert_host_path = cert_host_path
         self.token = env.get("FIRST_INSTALL_TOKEN") or None
         admin_ui = env.get("LNBITS_ADMIN_UI", "false").lower() == "true"
         self.state = simlib.read_state(STATE_FILE, {"firstInstall": admin_ui, "username": None, "attempts": 0})
@@ -59,6 +61,12 @@ class FakeLNbits:
             simlib.record_violation("lnbits", "LND_REST_ENDPOINT is not an https URL")
         if not self.env.get("LND_REST_CERT"):
             simlib.record_violation("lnbits", "LND_REST_CERT is not set")
+        elif self.cert_host_path is not None:
+            # The path inside LNbits' container, through its bind mounts: it must be LND's certificate file.
+            if not self.cert_host_path:
+                simlib.record_violation("lnbits", f"LND_REST_CERT {self.env['LND_REST_CERT']} is not inside any of LNbits' bind mounts")
+            elif not os.path.isfile(self.cert_host_path):
+                simlib.record_violation("lnbits", f"LND_REST_CERT {self.env['LND_REST_CERT']} is not a file in LNbits' container")
         macaroon_path = os.path.join(lnd_dir, "data/chain/bitcoin/mainnet/admin.macaroon") if lnd_dir else None
         given = self.env.get("LND_REST_MACAROON", "")
         if macaroon_path and os.path.exists(macaroon_path):
@@ -98,8 +106,22 @@ class FakeLNbits:
                 return 401, {"detail": "Missing first_install_token."}
             if data["first_install_token"] != self.token:
                 return 401, {"detail": "Invalid first_install_token."}
-        self.state.update(firstInstall=False, username=data["username"])
+        self.state.update(firstInstall=False, username=data["username"],
+                          passwordSHA256=hashlib.sha256(data["password"].encode()).hexdigest())
         return 200, {"access_token": "fake-session", "token_type": "bearer"}
+
+    def login(self, body):
+        """`POST /api/v1/auth` {username, password}: 200 for the super user's login, else 401."""
+        try:
+            data = json.loads(body or b"null")
+        except ValueError:
+            return 422, {"detail": "the body is not JSON"}
+        if not isinstance(data, dict) or not isinstance(data.get("username"), str) or not isinstance(data.get("password"), str):
+            return 422, {"detail": "username and password are required"}
+        if data["username"] == self.state.get("username") and \
+                hashlib.sha256(data["password"].encode()).hexdigest() == self.state.get("passwordSHA256"):
+            return 200, {"access_token": "fake-session", "token_type": "bearer"}
+        return 401, {"detail": "Invalid credentials."}
 
     def handle(self, method, raw_path, body):
         path = urlsplit(raw_path).path
@@ -110,6 +132,9 @@ class FakeLNbits:
             simlib.write_state(STATE_FILE, self.state)
             if status != 200:
                 simlib.record_violation("lnbits", f"first install refused: {status} {reply['detail']}")
+            return status, reply, None
+        if path == "/api/v1/auth" and method == "POST" and not self.state["firstInstall"]:
+            status, reply = self.login(body)
             return status, reply, None
         if self.state["firstInstall"] and path != "/first_install" and not path.startswith("/static"):
             return 307, None, "/first_install"
@@ -150,9 +175,10 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--env-file", required=True)
     parser.add_argument("--lnd-dir", default="")
+    parser.add_argument("--cert-host-path", default=None)
     parser.add_argument("--port", type=int, default=5000)
     arguments = parser.parse_args()
-    lnbits = FakeLNbits(read_env_file(arguments.env_file), arguments.lnd_dir)
+    lnbits = FakeLNbits(read_env_file(arguments.env_file), arguments.lnd_dir, arguments.cert_host_path)
     server = ThreadingHTTPServer(("127.0.0.1", arguments.port), make_handler(lnbits))
     server.serve_forever()
 

@@ -272,10 +272,18 @@ def make_handler(lnd):
     return Handler
 
 
-def install_tls(lnd_dir, tls_dir):
-    """LND makes tls.cert and tls.key in its folder on first start and keeps them."""
-    for name in ("tls.cert", "tls.key"):
-        target = os.path.join(lnd_dir, name)
+def install_tls(lnd, tls_dir):
+    """LND makes its certificate and key on first start (at tlscertpath and tlskeypath,
+    by default tls.cert and tls.key in its folder) and keeps them."""
+    for name, option in (("tls.cert", "tlscertpath"), ("tls.key", "tlskeypath")):
+        configured = lnd.config_value(option) or f"/root/.lnd/{name}"
+        target = lnd.container_path(configured)
+        if target is None:
+            simlib.record_violation("lnd", f"{option}={configured} is outside LND's data folder (lost when the container goes)")
+            continue
+        if not os.path.isdir(os.path.dirname(target)):
+            simlib.record_violation("lnd", f"{option}={configured}: its folder does not exist")
+            continue
         if not os.path.exists(target):
             with open(os.path.join(tls_dir, name), "rb") as source, open(target + ".tmp", "wb") as handle:
                 handle.write(source.read())
@@ -297,7 +305,7 @@ def main():
     server.socket = context.wrap_socket(server.socket, server_side=True)
     # Like LND, the certificate appears a little after the container starts.
     time.sleep(0.3)
-    install_tls(arguments.lnd_dir, arguments.tls_dir)
+    install_tls(lnd, arguments.tls_dir)
     server.serve_forever()
 
 

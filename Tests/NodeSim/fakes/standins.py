@@ -10,6 +10,7 @@ mounts as Docker would (a missing host path becomes an empty directory, unless
 `create_host_path: false`, which is an error) and starts the fake LND and fake
 LNbits for the `lnd` and `lnbits` services."""
 
+import hashlib
 import json
 import os
 import signal
@@ -81,9 +82,15 @@ class Compose:
                 break
         else:
             fail("no configuration file provided: not found", 14)
-        with open(self.file, encoding="utf-8") as handle:
-            document = yaml.safe_load(handle)
-        problems = validate_compose(document)
+        with open(self.file, "rb") as handle:
+            text = handle.read()
+        document = yaml.safe_load(text)
+        # Validating takes a while in Python; a file already found valid is not checked again.
+        digest = hashlib.sha256(text).hexdigest()
+        valid = simlib.read_state("compose-valid.json", [])
+        problems = [] if digest in valid else validate_compose(document)
+        if not problems and digest not in valid:
+            simlib.write_state("compose-valid.json", valid + [digest])
         if problems:
             simlib.record_violation("compose", "the compose file fails the Compose Specification: " + "; ".join(problems))
             fail("validating " + self.file + ": " + "; ".join(problems), 15)
@@ -93,6 +100,8 @@ class Compose:
 
     def run(self):
         if self.command == "version":
+            if simlib.fail_step() == "docker":
+                fail("docker: 'compose' is not a docker command. (forced failure: --fail-step docker)")
             print("Docker Compose version v2.39.1")
             return 0
         self.load()
@@ -201,8 +210,11 @@ class Compose:
                 simlib.record_violation("compose", "the lnbits service has no env_file")
                 fail("lnbits has no env file")
             lnd_dir = self.host_path("lnd", "/root/.lnd") or ""
-            command = [sys.executable, os.path.join(HERE, "fake_lnbits.py"), "--env-file",
-                       os.path.join(self.directory, files[0]), "--lnd-dir", lnd_dir]
+            env_file = os.path.join(self.directory, files[0])
+            command = [sys.executable, os.path.join(HERE, "fake_lnbits.py"), "--env-file", env_file, "--lnd-dir", lnd_dir]
+            cert = read_env_value(env_file, "LND_REST_CERT")
+            if cert:
+                command += ["--cert-host-path", self.host_path("lnbits", cert) or ""]
         else:
             # bitcoind: nothing listens; `exec … bitcoin-cli` answers for it.
             command = ["/usr/bin/sleep", "infinity"]
@@ -216,12 +228,14 @@ class Compose:
         context = ssl.create_default_context()
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
-        for _ in range(100):
+        for _ in range(150):
             try:
-                urllib.request.urlopen("https://127.0.0.1:8080/v1/state", context=context, timeout=2).read()
-                return True
-            except OSError:
-                time.sleep(0.2)
+                reply = urllib.request.urlopen("https://127.0.0.1:8080/v1/state", context=context, timeout=2).read()
+                if json.loads(reply).get("state") in ("RPC_ACTIVE", "SERVER_ACTIVE"):
+                    return True
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
         return False
 
     def stop(self, names):
@@ -270,6 +284,15 @@ def validate_compose(document):
                   for error in validator.iter_errors(document))
 
 
+def read_env_value(path, name):
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            key, _, value = line.strip().partition("=")
+            if key == name:
+                return value
+    return None
+
+
 def dependency_conditions(service):
     depends = service.get("depends_on") or []
     if isinstance(depends, list):
@@ -289,6 +312,8 @@ def docker(arguments):
     if not arguments:
         fail("docker stand-in: no command")
     command, rest = arguments[0], arguments[1:]
+    if simlib.fail_step() == "docker" and command != "compose":
+        fail("Cannot connect to the Docker daemon at unix:///var/run/docker.sock (forced failure: --fail-step docker)")
     if command in ("--version", "version"):
         print("Docker version 28.3.3, build stand-in")
         return 0
@@ -311,17 +336,56 @@ def docker(arguments):
         return 0
     if command == "image" and rest[:1] == ["inspect"]:
         pulled = simlib.read_state("images.json", [])
-        missing = [a for a in rest[1:] if not a.startswith("-") and a not in pulled]
+        arguments = rest[1:]
+        template = None
+        if arguments[:1] in (["-f"], ["--format"]):
+            template, arguments = arguments[1], arguments[2:]
+        missing = [a for a in arguments if a not in pulled]
         if missing:
             fail(f"Error: No such image: {missing[0]}")
-        print("[{}]")
+        for image in arguments:
+            print(image_id(image) if template == "{{.Id}}" else json.dumps([{"Id": image_id(image), "RepoTags": [image]}]))
         return 0
     if command == "run":
-        # One-off checks such as an image's verify-install.sh: they pass in the sim.
-        if simlib.fail_step() == "images":
-            fail("forced failure (--fail-step images)")
-        return 0
+        return docker_run(rest)
     fail(f"docker stand-in: unsupported command {command!r}")
+
+
+def image_id(image):
+    return "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+
+def docker_run(arguments):
+    """One-off containers: `--entrypoint lnd IMAGE --version` prints LND's version (from
+    the image's tag); `--entrypoint /verify-install.sh IMAGE vX` passes when X is that
+    version. Anything else is refused, so a new use shows up here first."""
+    entrypoint, rest = None, list(arguments)
+    while rest and rest[0].startswith("-"):
+        option = rest.pop(0)
+        if option == "--entrypoint":
+            entrypoint = rest.pop(0)
+        elif option.startswith("--entrypoint="):
+            entrypoint = option.split("=", 1)[1]
+        elif option in ("-u", "--user", "-e", "--env", "-v", "--volume", "--network", "-w", "--workdir", "--name"):
+            rest.pop(0)
+    if not rest:
+        fail("docker run: no image")
+    image, command = rest[0], rest[1:]
+    if image not in simlib.read_state("images.json", []):
+        simlib.record_violation("docker", f"docker run {image} before it was pulled")
+    tag = image.rsplit(":", 1)[1] if ":" in image.rsplit("/", 1)[-1] else "latest"
+    if simlib.fail_step() == "images":
+        fail("forced failure (--fail-step images)")
+    if entrypoint == "lnd" and command == ["--version"]:
+        print(f"lnd version {tag.lstrip('v')} commit={tag}")
+        return 0
+    if entrypoint in ("/verify-install.sh", "verify-install.sh"):
+        if command[:1] != [tag.replace("-beta", "").split("-")[0]] and command[:1] != [tag]:
+            simlib.record_violation("docker", f"verify-install.sh {command} does not name the image's version {tag}")
+            fail("verify-install.sh: version mismatch")
+        print(f"Verified lnd and lncli against the {tag} release manifest (stand-in)")
+        return 0
+    fail(f"docker run stand-in: unsupported one-off container {entrypoint or ''} {image} {command}")
 
 
 # ---- the rest ----
