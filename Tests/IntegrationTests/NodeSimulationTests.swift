@@ -10,7 +10,8 @@ struct NodeSimulationTests {
     /// The exact user_data of a paid job's droplet, and the daemon that rendered it.
     static func boughtNodeUserData() throws -> (userData: String, daemon: DaemonHarness, fake: FakeCloud) {
         let fake = try FakeCloud.startOrSkip()
-        let daemon = try CloudProvisioningTests.daemon(fake).start()
+        // 30 GB: above the setup's floor for the data disk (the chainstate, LND and LNbits need room).
+        let daemon = try CloudProvisioningTests.daemon(fake, ["DO_VOLUME_SIZE_GB": "30"]).start()
         let job = try CloudProvisioningTests.paidJob(daemon)
         _ = try daemon.waitFor(job, state: .ready)
         let droplet = try #require(CloudProvisioningTests.resources(of: job.jobId, in: try fake.state()).droplets.first)
@@ -24,7 +25,7 @@ struct NodeSimulationTests {
     @Test func aBoughtNodesUserDataBuildsTheNodeAndASecondRunChangesNothing() throws {
         try NodeSimulator.requireRoot()
         let (userData, daemon, _) = try Self.boughtNodeUserData()
-        #expect(userData.contains("VOLUME_GB='10'"))
+        #expect(userData.contains("VOLUME_GB='30'"))
         let verdict = try NodeSimulator.run(userData: userData, secrets: Self.operatorSecrets, folder: daemon.folder)
         #expect(verdict.status == 0, "\(verdict.report)")
         // The checks that matter most ran (and were not skipped).

@@ -252,6 +252,8 @@ if not inputs.get("REPORT_URL"):
     skip("setup reports", "the script has no REPORT_URL")
 elif target is None or not target.get("serve"):
     skip("setup reports", (target or {}).get("why", "no report target"))
+elif target.get("toTimmyd"):
+    skip("setup reports", "they went through nginx to timmyd; its job status shows them (node.setup)")
 else:
     for run in (1, 2):
         if run == 2 and run2 is None:

@@ -5,7 +5,7 @@
 # DigitalOcean volume, and stand-ins for Docker, Tailscale, UFW and systemctl;
 # then checks what it built. Needs root. See Tests/NodeSim/README.md.
 #
-#   run-node-sim.sh USERDATA_FILE [--fail-step STEP] [--secrets FILE] [--keep]
+#   run-node-sim.sh USERDATA_FILE [--fail-step STEP] [--secrets FILE] [--report-socket TIMMYD_SOCKET] [--keep]
 #
 # Exit 0 when every check passes, 1 when one fails (each is printed), 2 on a
 # harness problem. Nothing is left behind: loop device, namespace and mounts are
@@ -14,15 +14,18 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 usage() {
-    echo "usage: $0 USERDATA_FILE [--fail-step packages|docker|firewall|images|bitcoind|lnd|lnbits] [--secrets FILE] [--keep]" >&2
+    echo "usage: $0 USERDATA_FILE [--fail-step packages|docker|firewall|images|bitcoind|lnd|lnbits] [--secrets FILE]" \
+        "[--report-socket TIMMYD_SOCKET] [--keep]" >&2
     exit 2
 }
 
-userdata="" fail_step="" secrets_file="" keep=0
+userdata="" fail_step="" secrets_file="" report_socket="" keep=0
 while (($#)); do
     case "$1" in
         --fail-step) fail_step=${2:?}; shift 2 ;;
         --secrets) secrets_file=${2:?}; shift 2 ;;
+        # The node's reports go through nginx (the shipped site) to this timmyd, not to a recorder.
+        --report-socket) report_socket=${2:?}; shift 2 ;;
         --keep) keep=1; shift ;;
         -*) usage ;;
         *) [[ -z $userdata ]] || usage; userdata=$1; shift ;;
@@ -144,7 +147,7 @@ log "running the user_data twice in the sim${fail_step:+ (forcing $fail_step to 
 started=$SECONDS
 stage_status=0
 ip netns exec "$namespace" unshare --mount --pid --fork --mount-proc --propagation private \
-    timeout 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" || stage_status=$?
+    timeout 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" "$report_socket" || stage_status=$?
 log "sim finished in $((SECONDS - started)) s"
 if ((stage_status != 0)); then
     log "the sim itself failed (status $stage_status); see $work/sim/out/stage.log"

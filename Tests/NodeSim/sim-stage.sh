@@ -5,10 +5,10 @@
 # what only a live sim can show (mounts, the volume's UUID after each run, any
 # operator secret on the node, volume included). Every mount made here vanishes
 # with the namespace.
-#   sim-stage.sh WORK LOOP_DEVICE_OR_EMPTY
+#   sim-stage.sh WORK LOOP_DEVICE_OR_EMPTY [TIMMYD_SOCKET]
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-work=$1 loop=$2
+work=$1 loop=$2 report_socket=${3:-}
 rootfs=$work/rootfs sim=$work/sim out=$work/sim/out
 exec >>"$out/stage.log" 2>&1
 
@@ -36,15 +36,20 @@ mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$rootfs/sys"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$rootfs/run"
 mount --bind "$sim" "$rootfs/node-sim"
 
-# --- Setup reports: a recorder on the loopback port REPORT_URL names ---
+# --- Setup reports: on the loopback port REPORT_URL names, a recorder, or (with a
+# timmyd socket) nginx with the shipped site in front of that timmyd ---
 report_url=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("REPORT_URL", ""))' <"$sim/inputs.json")
 if [[ -n $report_url ]]; then
-    python3 "$HERE/report_target.py" "$sim/inputs.json" >"$out/report-target.json"
+    python3 "$HERE/report_target.py" "$sim/inputs.json" ${report_socket:+--to-timmyd} >"$out/report-target.json"
     if python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin).get("serve") else 1)' <"$out/report-target.json"; then
         read -r port path < <(python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["port"], d["path"])' <"$out/report-target.json")
         token=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("REPORT_TOKEN", ""))' <"$sim/inputs.json")
-        NODE_SIM_DIR=$sim setsid python3 "$sim/fakes/report_recorder.py" --port "$port" --path "$path" --token "$token" \
-            </dev/null >>"$out/reports-server.log" 2>&1 &
+        if [[ -n $report_socket ]]; then
+            setsid python3 "$HERE/nginx_front.py" "$report_socket" "$port" "$work/nginx" </dev/null >>"$out/nginx.log" 2>&1 &
+        else
+            NODE_SIM_DIR=$sim setsid python3 "$sim/fakes/report_recorder.py" --port "$port" --path "$path" --token "$token" \
+                </dev/null >>"$out/reports-server.log" 2>&1 &
+        fi
         for _ in $(seq 50); do
             (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
             sleep 0.1
