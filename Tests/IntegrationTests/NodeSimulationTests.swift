@@ -7,16 +7,31 @@ import Testing
 /// (`Tests/NodeSim`), and what it built is checked there.
 @Suite(.serialized)
 struct NodeSimulationTests {
-    /// The exact user_data of a paid job's droplet, and the daemon that rendered it.
-    static func boughtNodeUserData() throws -> (userData: String, daemon: DaemonHarness, fake: FakeCloud) {
+    /// The exact user_data of a paid job's droplet, the daemon that rendered it and the job.
+    static func boughtNodeUserData(_ extra: [String: String] = [:]) throws
+        -> (userData: String, daemon: DaemonHarness, fake: FakeCloud, job: CreateJobResult)
+    {
         let fake = try FakeCloud.startOrSkip()
         // 30 GB: above the setup's floor for the data disk (the chainstate, LND and LNbits need room).
-        let daemon = try CloudProvisioningTests.daemon(fake, ["DO_VOLUME_SIZE_GB": "30"]).start()
+        let daemon = try CloudProvisioningTests.daemon(fake, ["DO_VOLUME_SIZE_GB": "30"].merging(extra) { _, new in new }).start()
         let job = try CloudProvisioningTests.paidJob(daemon)
         _ = try daemon.waitFor(job, state: .ready)
         let droplet = try #require(CloudProvisioningTests.resources(of: job.jobId, in: try fake.state()).droplets.first)
         let userData = try #require(droplet["_createRequest"]?["user_data"]?.stringValue)
-        return (userData, daemon, fake)
+        return (userData, daemon, fake, job)
+    }
+
+    /// A node whose setup reports reach this daemon through nginx (the shipped site, run
+    /// inside the sim's network namespace, proxying to the daemon's socket).
+    static func reportingNode() throws -> (userData: String, daemon: DaemonHarness, fake: FakeCloud, job: CreateJobResult) {
+        let port = try LNbitsServer.freePort()
+        let bought = try boughtNodeUserData(["NODE_CALLBACK_URL": "http://127.0.0.1:\(port)"])
+        guard bought.userData.contains("REPORT_URL='http://127.0.0.1:\(port)/api/nodes/\(bought.job.jobId)/setup'"),
+            bought.userData.contains("begin_step")
+        else {
+            try Test.cancel("skipped: this timmyd renders no setup reports into the node's script yet")
+        }
+        return bought
     }
 
     /// The operator's secrets the daemon was configured with: none may reach the node.
@@ -24,7 +39,7 @@ struct NodeSimulationTests {
 
     @Test func aBoughtNodesUserDataBuildsTheNodeAndASecondRunChangesNothing() throws {
         try NodeSimulator.requireRoot()
-        let (userData, daemon, _) = try Self.boughtNodeUserData()
+        let (userData, daemon, _, _) = try Self.boughtNodeUserData()
         #expect(userData.contains("VOLUME_GB='30'"))
         let verdict = try NodeSimulator.run(userData: userData, secrets: Self.operatorSecrets, folder: daemon.folder)
         #expect(verdict.status == 0, "\(verdict.report)")
@@ -41,7 +56,7 @@ struct NodeSimulationTests {
 
     @Test func aNodeWhoseLNDRefusesToMakeASeedFailsItsSetup() throws {
         try NodeSimulator.requireRoot()
-        let (userData, daemon, _) = try Self.boughtNodeUserData()
+        let (userData, daemon, _, _) = try Self.boughtNodeUserData()
         let verdict = try NodeSimulator.run(
             userData: userData, secrets: Self.operatorSecrets, folder: daemon.folder, arguments: ["--fail-step", "lnd"])
         #expect(verdict.status == 0, "\(verdict.report)")
@@ -53,7 +68,7 @@ struct NodeSimulationTests {
     /// and leaks an operator secret onto the node, is caught by both checks.
     @Test func theSimCatchesAReformatAndALeakedSecret() throws {
         try NodeSimulator.requireRoot()
-        let (userData, daemon, _) = try Self.boughtNodeUserData()
+        let (userData, daemon, _, _) = try Self.boughtNodeUserData()
         let blankTest = #"if [ -z "$fs_type" ] && [ -z "$table_type" ]; then"#
         try #require(userData.contains(blankTest), "the script's blank-volume test changed; update this mutation")
         let leak = "echo \(FakeCloud.doToken) >/etc/leaked-token\n"
@@ -64,5 +79,28 @@ struct NodeSimulationTests {
         #expect(verdict.line("a second run does not re-format")?.hasPrefix("FAIL") == true, "\(verdict.report)")
         #expect(verdict.line("no operator secret on the node")?.hasPrefix("FAIL") == true, "\(verdict.report)")
         #expect(!verdict.report.contains(FakeCloud.doToken), "the report names the secret's file, never the secret")
+    }
+
+    @Test func aNodesSetupReportsReachTheDaemonThroughNginx() throws {
+        try NodeSimulator.requireRoot()
+        let (userData, daemon, _, job) = try Self.reportingNode()
+        let verdict = try NodeSimulator.run(
+            userData: userData, secrets: Self.operatorSecrets, folder: daemon.folder, arguments: ["--report-socket", daemon.socketPath])
+        #expect(verdict.status == 0, "\(verdict.report)")
+        let status = try daemon.call("bootstrap.status", daemon.credentials(job))
+        #expect(status["node"]?["setup"]?["step"] == "complete", "\(status)")
+        #expect(status["node"]?["setup"]?["state"] == "done", "\(status)")
+    }
+
+    @Test func aFailedStepIsReportedToTheDaemon() throws {
+        try NodeSimulator.requireRoot()
+        let (userData, daemon, _, job) = try Self.reportingNode()
+        let verdict = try NodeSimulator.run(
+            userData: userData, secrets: Self.operatorSecrets, folder: daemon.folder,
+            arguments: ["--report-socket", daemon.socketPath, "--fail-step", "lnd"])
+        #expect(verdict.status == 0, "\(verdict.report)")
+        let status = try daemon.call("bootstrap.status", daemon.credentials(job))
+        #expect(status["node"]?["setup"]?["step"] == "lnd", "\(status)")
+        #expect(status["node"]?["setup"]?["state"] == "failed", "\(status)")
     }
 }
