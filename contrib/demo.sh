@@ -131,11 +131,17 @@ ctl simulate-payment "$job"
 step "5. Watch provisioning until the node is ready"
 ctl watch "$job"
 
-step "6. Claim the node's SSH private key (handed out once)"
+step "6. A claim whose reply is lost (a closed tab, a proxy timeout): the key was sent, the buyer never got it"
+token=$(awk -v job="$job" '$1 == job { print $2 }' "$TIMMY_TOKEN_FILE")
+printf '$ timmyctl call bootstrap.claimKey '\''{"jobId":"%s","accessToken":"<token>"}'\'' >/dev/null\n' "$job"
+"$bin/timmyctl" call bootstrap.claimKey "{\"jobId\":\"$job\",\"accessToken\":\"$token\"}" >/dev/null
+echo "OK: delivered, and the reply thrown away; timmyd keeps the key until receipt is confirmed"
+
+step "7. Claim again: the same key; timmyctl saves it, checks its fingerprint, then confirms receipt"
 key=$demo/keys/$job
 ctl claim-key "$job" --out "$key"
 
-step "7. Check the key: its public half must be the node's sshPublicKey"
+step "8. Check the key: its public half must be the node's sshPublicKey"
 derived=$(ssh-keygen -y -f "$key")
 # Pretty JSON from timmyd has one key per line and does not escape '/', so sed
 # suffices and the demo needs no jq.
@@ -150,7 +156,7 @@ else
     exit 1
 fi
 
-step "8. Claim again: refused, the daemon no longer holds the key (expected failure)"
+step "9. Claim after the confirmation: refused, the daemon no longer holds the key (expected failure)"
 status=0
 errors=$(ctl claim-key "$job" --out "$key.again" 2>&1) || status=$?
 echo "$errors"
@@ -161,7 +167,7 @@ else
     exit 1
 fi
 
-step "9. The operator's view (admin: same user as the daemon)"
+step "10. The operator's view (admin: same user as the daemon)"
 ctl jobs
 ctl stats
 

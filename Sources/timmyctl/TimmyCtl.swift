@@ -13,7 +13,7 @@ struct TimmyCtl: ParsableCommand {
             """,
         version: TimmyVersion.string,
         subcommands: [
-            Info.self, New.self, Status.self, Watch.self, ClaimKey.self, Cancel.self, Refund.self,
+            Info.self, New.self, Status.self, Watch.self, ClaimKey.self, ConfirmKey.self, Cancel.self, Refund.self,
             Jobs.self, Job.self, Stats.self, SimulatePayment.self, Retry.self, Destroy.self, Reconcile.self,
             RenderUserData.self, Call.self,
         ])

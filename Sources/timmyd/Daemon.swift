@@ -94,11 +94,15 @@ final class Daemon: Sendable {
         try await provisioner.resumeInterruptedJobs()
         try await server.start()
         let retention = configuration.keyRetentionSeconds
+        let confirmWindow = configuration.keyConfirmWindowSeconds
         let watcherTask = Task {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await watcher.run() }
                 tasks.addTask { await refunder.run(interval: .seconds(5)) }
-                tasks.addTask { await KeyRetention.run(store: store, retentionSeconds: retention, logger: logger) }
+                tasks.addTask {
+                    await KeyRetention.run(
+                        store: store, retentionSeconds: retention, confirmWindowSeconds: confirmWindow, logger: logger)
+                }
             }
         }
         logger.info(

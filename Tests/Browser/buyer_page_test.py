@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Drives the buyer page in headless Chromium, at a phone's width. The "purchase"
 scenario: buy, copy the invoice, pay, watch it reach "ready", download the SSH
-key in a second tab (the first is then refused, 409), check the key with
+key in a second tab, which confirms receipt (the first is then refused, 409), check the key with
 ssh-keygen, reload, cancel a purchase, let one expire (when invoices are short),
 buy one with the event stream blocked (polling), open a bad link. The "failure"
 scenario (for a daemon whose stub provisioning is told to fail): buy, pay, see
@@ -214,13 +214,16 @@ class BuyerPageTest:
         return job_id
 
     def hand_over_the_key(self, job_id):
-        # A second tab on the same purchase downloads the key first: the first tab,
-        # still offering the button, must then say the key is gone (409), not fail.
+        # A second tab on the same purchase downloads the key first and confirms receipt,
+        # so the daemon wipes it: the first tab, still offering the button, must then say
+        # the key is gone (409), not fail. (Before the confirmation it would get the key.)
         first_tab = self.driver.current_window_handle
         self.driver.switch_to.new_window("tab")
         self.driver.get(self.page_url)
         self.wait_for_state("ready")
         self.download_key(job_id)
+        self.wait("the page to confirm receipt", lambda: self.visible("key-receipt"))
+        self.results["jobId"] = job_id
         self.screenshot("05-key-saved")
         self.driver.close()
         self.driver.switch_to.window(first_tab)

@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Testing
 
 /// The buyer page in a real browser: real timmyd (stub backends) behind real nginx
@@ -20,6 +21,11 @@ struct BrowserPageTests {
             .start()
         let output = try runPageTest(daemon, scenario: "purchase")
         #expect(output.contains("paid→ready: "))
+        // The page confirmed receipt right after the download: the key is wiped.
+        let result = output.split(separator: "\n").first { $0.hasPrefix("RESULT ") }.map { String($0.dropFirst(7)) }
+        let jobID = try #require(try result.map { try JSONValue.parse($0) }?["jobId"]?.stringValue)
+        #expect(try daemon.events(jobID, reasonPrefix: "ssh key receipt confirmed").count == 1)
+        #expect(!(try daemon.sealedKeyIsHeld(jobID)))
     }
 
     @Test func buyerPageShowsAFailedBuildWithTheRefundForm() throws {

@@ -4,23 +4,37 @@ import Testing
 
 @Suite(.serialized)
 struct ExactlyOnceTests {
-    @Test func hundredConcurrentClaimsDeliverTheKeyExactlyOnce() throws {
+    /// Racing claims before any confirmation all get the identical key and one
+    /// deadline: the first claim fixes it, the others only read it.
+    @Test func twentyConcurrentClaimsGetTheIdenticalKeyAndOneDeadline() throws {
         let daemon = try DaemonHarness().start()
-        let job = try daemon.create()
-        _ = try daemon.call("admin.payments.simulate", ["jobId": .string(job.jobId)])
-        try daemon.waitFor(job, state: .ready)
+        let job = try daemon.readyJob()
 
-        let replies = try daemon.burst(count: 100, "bootstrap.claimKey", daemon.credentials(job))
-        let keys = replies.compactMap { try? $0.outcome.get()["sshPrivateKey"]?.stringValue }
+        let replies = try daemon.burst(count: 20, "bootstrap.claimKey", daemon.credentials(job))
+        let keys = try replies.map { try ClaimKeyResult(json: try $0.outcome.get()) }
+        #expect(keys.count == 20)
+        #expect(Set(keys.map(\.sshPrivateKey)).count == 1)
+        #expect(Set(keys.map(\.confirmBy)).count == 1)
+        #expect(keys.first?.sshKeyFingerprint == SSHKeyFileFingerprint.of(privateKeyFile: keys.first?.sshPrivateKey ?? ""))
+        #expect(try daemon.events(job.jobId, reasonPrefix: "ssh key delivered (first claim)").count == 1)
+        #expect(try daemon.events(job.jobId, reasonPrefix: "ssh key delivered").count == 20)
+    }
+
+    /// Confirmations racing each other: one wipes, the rest are told it is gone.
+    @Test func twentyConcurrentConfirmationsWipeOnce() throws {
+        let daemon = try DaemonHarness().start()
+        let job = try daemon.readyJob()
+        let key = try daemon.claimKey(job)
+        let replies = try daemon.burst(
+            count: 20, "bootstrap.confirmKey", daemon.confirmParams(job, fingerprint: key.sshKeyFingerprint))
         let refusals = replies.compactMap { response -> String? in
             if case .failure(let error) = response.outcome { return error.reason }
             return nil
         }
-        #expect(keys.count == 1)
-        #expect(refusals.count == 99)
+        #expect(refusals.count == 19)
         #expect(Set(refusals) == ["key_already_claimed"])
-        let claims = try daemon.events(job.jobId).filter { $0["reason"]?.stringValue?.hasPrefix("ssh key claimed") == true }
-        #expect(claims.count == 1)
+        #expect(try daemon.events(job.jobId, reasonPrefix: "ssh key receipt confirmed").count == 1)
+        #expect(!(try daemon.sealedKeyIsHeld(job.jobId)))
     }
 
     @Test func fiftyConcurrentCallersOnAJustPaidJobStartOneProvisioning() throws {

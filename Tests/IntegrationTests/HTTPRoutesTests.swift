@@ -18,7 +18,7 @@ import Testing
         #expect(info.json?["caller"]?["role"] == "client")
     }
 
-    @Test func buyPayAndClaimTheKeyOnceOverHTTP() throws {
+    @Test func buyPayClaimAndConfirmTheKeyOverHTTP() throws {
         let daemon = try DaemonHarness().start()
         let created = try daemon.http("POST", "/api/bootstrap", body: "{}")
         #expect(created.status == 201)
@@ -43,10 +43,27 @@ import Testing
         #expect(derived.status == 0, "\(derived.stderr)")
         #expect(publicKeyBody(derived.stdout) == publicKeyBody(claimed.sshPublicKey))
 
+        // Until receipt is confirmed, a second claim gets the same key.
         let again = try daemon.http("POST", "/api/bootstrap/\(job.jobId)/key", token: job.accessToken)
-        #expect(again.status == 409)
-        #expect(again.errorReason == "key_already_claimed")
-        #expect(again.json?["error"]?["code"] == .int(Int64(ApplicationErrorReason.keyAlreadyClaimed.code)))
+        #expect(again.status == 200)
+        #expect(try ClaimKeyResult(json: try #require(again.json)) == claimed)
+
+        let confirmPath = "/api/bootstrap/\(job.jobId)/key/confirm"
+        let confirmed = try daemon.http(
+            "POST", confirmPath, token: job.accessToken, body: #"{"sshKeyFingerprint":"\#(claimed.sshKeyFingerprint)"}"#)
+        #expect(confirmed.status == 200, "\(confirmed.body)")
+        #expect(confirmed.headers["cache-control"] == "no-store")
+        let fromBody = try daemon.http(
+            "POST", confirmPath, token: job.accessToken,
+            body: #"{"jobId":"\#(job.jobId)","sshKeyFingerprint":"\#(claimed.sshKeyFingerprint)"}"#)
+        #expect(fromBody.status == 400, "the job id comes from the path only")
+        let wrongMethod = try daemon.http("GET", confirmPath, token: job.accessToken)
+        #expect(wrongMethod.status == 405)
+
+        let after = try daemon.http("POST", "/api/bootstrap/\(job.jobId)/key", token: job.accessToken)
+        #expect(after.status == 409)
+        #expect(after.errorReason == "key_already_claimed")
+        #expect(after.json?["error"]?["code"] == .int(Int64(ApplicationErrorReason.keyAlreadyClaimed.code)))
     }
 
     @Test func cancelThenCancelAgainIsAConflict() throws {

@@ -64,8 +64,17 @@ import Testing
         let derived = try runProgram("/usr/bin/ssh-keygen", ["-y", "-f", keyPath])
         #expect(derived.status == 0, "\(derived.stderr)")
         #expect(publicKeyBody(derived.stdout) == publicKeyBody(claimed.sshPublicKey))
+        // Through nginx too: the same key until receipt is confirmed, then 409.
         let again = try nginx.request("POST", "/api/bootstrap/\(job.jobId)/key", token: job.accessToken)
-        #expect(again.status == 409)
+        #expect(again.status == 200)
+        #expect(try ClaimKeyResult(json: try #require(again.json)) == claimed)
+        let confirmed = try nginx.request(
+            "POST", "/api/bootstrap/\(job.jobId)/key/confirm", token: job.accessToken,
+            body: #"{"sshKeyFingerprint":"\#(claimed.sshKeyFingerprint)"}"#)
+        #expect(confirmed.status == 200, "\(confirmed.body)")
+        let after = try nginx.request("POST", "/api/bootstrap/\(job.jobId)/key", token: job.accessToken)
+        #expect(after.status == 409)
+        #expect(after.errorReason == "key_already_claimed")
 
         // The token never reaches nginx's log (it travels only in the Authorization header).
         let accessLog = (try? String(contentsOfFile: nginx.accessLog, encoding: .utf8)) ?? ""

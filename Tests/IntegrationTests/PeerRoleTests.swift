@@ -8,21 +8,9 @@ import Testing
 struct PeerRoleTests {
     static let nobody: UInt32 = 65534
 
-    /// Runs `timmyctl` as `nobody` (uid and gid 65534, no other groups).
+    /// Runs `timmyctl` as `nobody` (see `DaemonHarness.ctlAsNobody`).
     func ctlAsNobody(_ daemon: DaemonHarness, _ arguments: [String]) throws -> CommandResult {
-        let home = daemon.folder + "/nobody-home"
-        try? FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        chown(home, Self.nobody, Self.nobody)
-        chmod(home, 0o700)
-        let binary = daemon.folder + "/timmyctl"
-        if !FileManager.default.fileExists(atPath: binary) {
-            try FileManager.default.copyItem(atPath: Binaries.timmyctl, toPath: binary)
-            chmod(binary, 0o755)
-        }
-        return try runProgram(
-            "/usr/bin/setpriv",
-            ["--reuid=\(Self.nobody)", "--regid=\(Self.nobody)", "--clear-groups", binary] + arguments,
-            environment: ["TIMMY_SOCKET": daemon.socketPath, "HOME": home])
+        try daemon.ctlAsNobody(arguments)
     }
 
     @Test func clientUIDIsRefusedAdminMethodsButMayBuy() throws {

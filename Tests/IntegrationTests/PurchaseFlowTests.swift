@@ -23,6 +23,7 @@ struct PurchaseFlowTests {
         let keyPath = daemon.folder + "/node_key"
         let claimed = try daemon.ctl("claim-key", jobID, "--out", keyPath)
         #expect(claimed.status == 0, "\(claimed.stderr)")
+        #expect(claimed.stdout.contains("Receipt confirmed"), "claim-key confirms once the file is saved")
         let attributes = try FileManager.default.attributesOfItem(atPath: keyPath)
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
@@ -59,6 +60,9 @@ struct PurchaseFlowTests {
         let result = try daemon.ctl("new", "--wait", "--key-out", keyPath)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("SSH private key written to"))
+        #expect(result.stdout.contains("Receipt confirmed"))
+        let jobID = try #require(try daemon.call("admin.jobs.list")["jobs"]?.arrayValue?.first?["jobId"]?.stringValue)
+        #expect(!(try daemon.sealedKeyIsHeld(jobID)), "new --wait --key-out confirms receipt too")
         let derived = try runProgram("/usr/bin/ssh-keygen", ["-y", "-f", keyPath])
         #expect(derived.status == 0)
         #expect(derived.stdout.hasPrefix("ssh-ed25519 "))
@@ -99,9 +103,15 @@ struct PurchaseFlowTests {
         let fingerprint = try runProgram("/usr/bin/ssh-keygen", ["-l", "-f", keyPath])
         #expect(fingerprint.stdout.contains(key.sshKeyFingerprint))
 
-        let second = try daemon.callError("bootstrap.claimKey", credentials)
-        #expect(second.reason == "key_already_claimed")
-        #expect(second.data?["claimedAt"]?.stringValue != nil)
+        // The same key again until receipt is confirmed; then it is gone.
+        let second = try ClaimKeyResult(json: try client.call("bootstrap.claimKey", credentials))
+        #expect(second == key)
+        let confirmed = try ConfirmKeyResult(
+            json: try client.call("bootstrap.confirmKey", daemon.confirmParams(created, fingerprint: key.sshKeyFingerprint)))
+        #expect(confirmed.sshKeyFingerprint == key.sshKeyFingerprint)
+        let third = try daemon.callError("bootstrap.claimKey", credentials)
+        #expect(third.reason == "key_already_claimed")
+        #expect(third.data?["claimedAt"]?.stringValue != nil)
     }
 
     @Test func buyerSuppliedKeyMeansNoPrivateKeyIsHeld() throws {

@@ -60,6 +60,36 @@ struct RestartTests {
         #expect(key.sshPublicKey == ready.node?.sshPublicKey)
     }
 
+    /// The claim's promise is in the database: after a restart the same key (and the
+    /// same deadline) comes back until it is confirmed.
+    @Test func aClaimedKeyIsTheSameAfterARestartUntilConfirmed() throws {
+        let daemon = try DaemonHarness().start()
+        let job = try daemon.readyJob()
+        let before = try daemon.claimKey(job)
+        #expect(daemon.stop() == 0)
+        try daemon.start()
+        let after = try daemon.claimKey(job)
+        #expect(after == before)
+        _ = try daemon.call("bootstrap.confirmKey", daemon.confirmParams(job, fingerprint: after.sshKeyFingerprint))
+        #expect(!(try daemon.sealedKeyIsHeld(job.jobId)))
+        #expect(try daemon.callError("bootstrap.claimKey", daemon.credentials(job)).reason == "key_already_claimed")
+    }
+
+    /// A confirmation window that ends while the daemon is down is honoured at start.
+    @Test func aWindowThatEndedWhileStoppedWipesTheKeyAtStart() throws {
+        let daemon = try DaemonHarness(environment: ["KEY_CONFIRM_WINDOW_SECONDS": "1"]).start()
+        let job = try daemon.readyJob()
+        _ = try daemon.claimKey(job)
+        daemon.kill()
+        usleep(1_500_000)
+        #expect(try daemon.sealedKeyIsHeld(job.jobId), "nothing wiped it while stopped")
+        try daemon.start()
+        let deadline = Date().addingTimeInterval(3)
+        while try daemon.sealedKeyIsHeld(job.jobId), Date() < deadline { usleep(50_000) }
+        #expect(!(try daemon.sealedKeyIsHeld(job.jobId)))
+        #expect(try daemon.callError("bootstrap.claimKey", daemon.credentials(job)).reason == "key_already_claimed")
+    }
+
     @Test func jobsAndTokensSurviveACleanRestart() throws {
         let daemon = try DaemonHarness().start()
         let job = try daemon.create()

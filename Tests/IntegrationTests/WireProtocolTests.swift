@@ -122,5 +122,9 @@ struct WireProtocolTests {
         let methods = try #require(document["methods"]?.arrayValue)
         #expect(Set(methods.compactMap { $0["name"]?.stringValue }) == Set(MethodName.allCases.map(\.rawValue)))
         #expect(methods.first { $0["name"] == "admin.stats" }?["x-role"] == "admin")
+        let confirm = try #require(methods.first { $0["name"] == "bootstrap.confirmKey" })
+        #expect(confirm["x-role"] == "client")
+        #expect(confirm["params"]?.arrayValue?.compactMap { $0["name"]?.stringValue } == ["jobId", "accessToken", "sshKeyFingerprint"])
+        #expect(confirm["result"]?["name"] == "ConfirmKeyResult")
     }
 }

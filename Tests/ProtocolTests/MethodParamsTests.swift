@@ -207,8 +207,22 @@ import Testing
     }
 
     @Test func claimKeyResultRoundTrips() throws {
-        let result = ClaimKeyResult(sshPrivateKey: "-----BEGIN…", sshPublicKey: "ssh-ed25519 AAAA", sshKeyFingerprint: "f")
+        let result = ClaimKeyResult(
+            sshPrivateKey: "-----BEGIN…", sshPublicKey: "ssh-ed25519 AAAA", sshKeyFingerprint: "f",
+            confirmBy: "2026-11-30T12:00:00Z")
         #expect(try ClaimKeyResult(json: result.json) == result)
+        #expect(result.json["confirmBy"] == "2026-11-30T12:00:00Z")
+    }
+
+    @Test func confirmKeyParamsNeedAFingerprint() throws {
+        let params = ConfirmKeyParams(jobId: "j", accessToken: "t", sshKeyFingerprint: "SHA256:abc")
+        #expect(try ConfirmKeyParams(json: params.json) == params)
+        #expect(thrownError { try ConfirmKeyParams(json: ["jobId": "j", "accessToken": "t"]) }?.data?["field"] == "sshKeyFingerprint")
+        #expect(thrownError { try ConfirmKeyParams(json: ["jobId": "j", "accessToken": "t", "sshKeyFingerprint": ""]) } != nil)
+        let long = JSONValue.string(String(repeating: "a", count: 201))
+        #expect(thrownError { try ConfirmKeyParams(json: ["jobId": "j", "accessToken": "t", "sshKeyFingerprint": long]) } != nil)
+        let result = ConfirmKeyResult(jobId: "j", sshKeyFingerprint: "SHA256:abc", wipedAt: "2026-11-30T12:00:00Z")
+        #expect(try ConfirmKeyResult(json: result.json) == result)
     }
 
     @Test func invoiceMissingItsAmountIsRefused() {

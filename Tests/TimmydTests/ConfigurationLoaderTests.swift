@@ -34,6 +34,7 @@ import Testing
         #expect(configuration.paymentPollIntervalMilliseconds == 1000)
         #expect(configuration.sshKeyAlgorithm == .ed25519)
         #expect(configuration.keyRetentionSeconds == 30 * 86_400)
+        #expect(configuration.keyConfirmWindowSeconds == 600)
         #expect(configuration.stubProvisionFailAt == nil)
         #expect(configuration.lnbits == nil)
         #expect(configuration.digitalOcean == nil)
@@ -56,7 +57,8 @@ import Testing
     @Test func readsValuesFromTheEnvironment() throws {
         let configuration = try load([
             "TIMMY_SOCKET": "/tmp/t.sock", "TIMMY_SOCKET_MODE": "0600", "BOOTSTRAP_FEE_SATS": "21000",
-            "SSH_KEY_TYPE": "rsa-4096", "KEY_RETENTION_DAYS": "2", "STUB_PROVISION_FAIL_AT": "droplet_created",
+            "SSH_KEY_TYPE": "rsa-4096", "KEY_RETENTION_DAYS": "2", "KEY_CONFIRM_WINDOW_SECONDS": "90",
+            "STUB_PROVISION_FAIL_AT": "droplet_created",
             "TIMMY_REQUIRE_REAL": "yes", "LOG_LEVEL": "DEBUG", "DO_VOLUME_SIZE_GB": "100",
         ])
         #expect(configuration.socketPath == "/tmp/t.sock")
@@ -64,6 +66,7 @@ import Testing
         #expect(configuration.priceSats == 21_000)
         #expect(configuration.sshKeyAlgorithm == .rsa4096)
         #expect(configuration.keyRetentionSeconds == 2 * 86_400)
+        #expect(configuration.keyConfirmWindowSeconds == 90)
         #expect(configuration.stubProvisionFailAt == .dropletCreated)
         #expect(configuration.requireReal)
         #expect(configuration.logLevel == .debug)
@@ -101,6 +104,7 @@ import Testing
         ("BOOTSTRAP_FEE_SATS", "abc"), ("BOOTSTRAP_FEE_SATS", "0"), ("BOOTSTRAP_FEE_SATS", "-5"),
         ("BOOTSTRAP_FEE_SATS", "1.5"), ("MAX_CONNECTIONS", "100001"), ("IDLE_TIMEOUT_SECONDS", "9999999999999999999999"),
         ("PAYMENT_POLL_INTERVAL_MS", "9"), ("MAX_REQUEST_BYTES", "1023"), ("KEY_RETENTION_DAYS", " 3"),
+        ("KEY_CONFIRM_WINDOW_SECONDS", "0"), ("KEY_CONFIRM_WINDOW_SECONDS", "604801"), ("KEY_CONFIRM_WINDOW_SECONDS", "10m"),
     ])
     func invalidNumberNamesTheVariable(_ name: String, _ value: String) throws {
         let error = try #require(configurationError { try load([name: value]) })

@@ -22,6 +22,7 @@ import Testing
             (.GET, "/api/bootstrap/\(Self.id)", .status(jobID: Self.id)),
             (.GET, "/api/bootstrap/\(Self.id)/events", .events(jobID: Self.id)),
             (.POST, "/api/bootstrap/\(Self.id)/key", .claimKey(jobID: Self.id)),
+            (.POST, "/api/bootstrap/\(Self.id)/key/confirm", .confirmKey(jobID: Self.id)),
             (.POST, "/api/bootstrap/\(Self.id)/cancel", .cancel(jobID: Self.id)),
             (.POST, "/api/bootstrap/\(Self.id)/refund", .refund(jobID: Self.id)),
             (.GET, "/api/bootstrap/\(Self.id)/invoice.svg", .invoiceSVG(jobID: Self.id)),
@@ -36,7 +37,9 @@ import Testing
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap") == .failure(.methodNotAllowed(allowed: .POST)))
         #expect(HTTPRoute.match(method: .POST, uri: "/api/info") == .failure(.methodNotAllowed(allowed: .GET)))
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap/x/key") == .failure(.methodNotAllowed(allowed: .POST)))
+        #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap/x/key/confirm") == .failure(.methodNotAllowed(allowed: .POST)))
         for uri in ["", "/", "/api", "/api/", "/api/info/", "/api/bootstrap/", "/api/bootstrap//key", "/api/bootstrap/x/y/z", "*",
+            "/api/bootstrap//key/confirm", "/api/bootstrap/x/cancel/confirm", "/api/bootstrap/x/key/confirm/",
             "http://host/api/info", "/API/INFO"]
         {
             #expect(HTTPRoute.match(method: .GET, uri: uri) == .failure(.notFound), "\(uri)")
@@ -48,6 +51,8 @@ import Testing
         #expect(statuses.allSatisfy { (400...599).contains($0.code) })
         #expect(HTTPErrorMapping.status(for: .application(.badToken, "x")) == .unauthorized)
         #expect(HTTPErrorMapping.status(for: .application(.keyAlreadyClaimed, "x")) == .conflict)
+        #expect(HTTPErrorMapping.status(for: .application(.fingerprintMismatch, "x")) == .conflict)
+        #expect(HTTPErrorMapping.status(for: .application(.keyNotClaimed, "x")) == .conflict)
         #expect(HTTPErrorMapping.status(for: .application(.tooManyUnpaid, "x")) == .tooManyRequests)
         #expect(HTTPErrorMapping.status(for: .application(.upstreamUnavailable, "x")) == .serviceUnavailable)
         #expect(HTTPErrorMapping.status(for: .parseError("x")) == .badRequest)

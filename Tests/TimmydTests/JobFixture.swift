@@ -12,7 +12,7 @@ extension JobRecord {
             invoiceExpiresAt: Timestamp(milliseconds: 1_709_210_096_000), paidAt: nil, preimage: nil,
             accessTokenHash: String(repeating: "0", count: 64), sshKeyAlgorithm: "ed25519",
             sshPublicKey: "ssh-ed25519 AAAA", sshKeyFingerprint: "SHA256:fp", sealedPrivateKey: [1, 2, 3],
-            buyerSuppliedKey: false, keyClaimedAt: nil, keyWipedAt: nil, doSSHKeyID: "1", doVolumeID: nil,
+            buyerSuppliedKey: false, keyClaimedAt: nil, keyConfirmBy: nil, keyWipedAt: nil, doSSHKeyID: "1", doVolumeID: nil,
             doDropletID: "2", tailscaleKeyID: nil, nodeIPv4: "203.0.113.7", tailscaleHostname: "timmy-0f4e2a9c",
             lnbitsURL: nil, publicError: "The node could not be built.", errorDetail: "HTTP 500 from upstream",
             refundBolt11: nil, refundPaymentHash: nil, refundAmountSats: nil, refundedAt: nil,

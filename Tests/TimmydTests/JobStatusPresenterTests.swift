@@ -64,6 +64,16 @@ import Testing
         #expect(claimed.nextSteps?.contains { $0.contains("claim-key") } == false)
     }
 
+    @Test func aDeliveredButUnconfirmedKeyIsStillOffered() {
+        var record = job(.ready)
+        record.keyClaimedAt = Timestamp(milliseconds: 5_000)
+        record.keyConfirmBy = Timestamp(milliseconds: 605_000)
+        let status = JobStatusPresenter.status(of: record)
+        #expect(!status.keyClaimed, "keyClaimed means delivered and no longer held")
+        #expect(status.message.contains("until 1970-01-01T00:10:05Z"))
+        #expect(status.nextSteps?.first?.contains("claim-key") == true)
+    }
+
     @Test func readyWithTheBuyersOwnKeyOffersNoKey() {
         let status = JobStatusPresenter.status(of: job(.ready, buyerKey: true))
         #expect(status.nextSteps?.contains { $0.contains("claim-key") } == false)

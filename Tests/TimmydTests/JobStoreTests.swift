@@ -202,39 +202,81 @@ import Testing
 
     // MARK: Key claims
 
-    @Test func markKeyClaimedWipesTheKeyOnce() throws {
+    @Test func deliverKeyKeepsTheKeyAndFixesTheDeadlineAtTheFirstClaim() throws {
         let job = try readyJobWithKey()
-        #expect(job.sealedPrivateKey == [9, 9, 9])
-        let claimed = try #require(try store.markKeyClaimed(id: job.id, actor: 1000))
-        #expect(claimed.sealedPrivateKey == nil)
-        #expect(claimed.keyClaimedAt != nil)
-        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+        let first = try #require(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600))
+        #expect(first.sealedPrivateKey == [9, 9, 9])
+        let claimedAt = try #require(first.keyClaimedAt)
+        #expect(first.keyConfirmBy == claimedAt.adding(seconds: 600))
+        let again = try #require(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 9_999))
+        #expect(again.sealedPrivateKey == [9, 9, 9])
+        #expect(again.keyClaimedAt == claimedAt, "the first claim's time stays")
+        #expect(again.keyConfirmBy == first.keyConfirmBy, "a later claim does not extend the window")
+        let reasons = try store.events(of: job.id).map(\.reason).filter { $0.hasPrefix("ssh key delivered") }
+        #expect(reasons.count == 2)
+        #expect(reasons.first?.hasPrefix("ssh key delivered (first claim)") == true)
+        #expect(reasons.last?.hasPrefix("ssh key delivered again") == true)
     }
 
-    @Test func markKeyClaimedNeedsAReadyJob() throws {
+    @Test func deliverKeyNeedsAReadyJob() throws {
         let job = try provisioningJob()
         _ = try store.update(id: job.id, inState: .provisioning, setting: [("ssh_private_key_sealed", .blob([1]))])
-        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+        #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
     }
 
-    @Test func fiftyConcurrentClaimsHaveExactlyOneWinner() async throws {
+    @Test func deliverKeyRefusesAfterTheDeadline() throws {
+        let job = try readyJobWithKey()
+        _ = try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600)
+        _ = try store.update(id: job.id, inState: .ready, setting: [("key_confirm_by", .integer(Timestamp.now().milliseconds - 1))])
+        #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
+    }
+
+    @Test func fiftyConcurrentClaimsAllGetTheSameRowAndOneDeadline() async throws {
         let job = try readyJobWithKey()
         let store = self.store
         let outcomes = await withTaskGroup(of: Result<JobRecord?, any Error>.self) { group in
             for index in 0..<50 {
-                group.addTask { Result { try store.markKeyClaimed(id: job.id, actor: UInt32(index)) } }
+                group.addTask { Result { try store.deliverKey(id: job.id, actor: UInt32(index), confirmWindowSeconds: 600) } }
             }
             var outcomes: [Result<JobRecord?, any Error>] = []
             for await outcome in group { outcomes.append(outcome) }
             return outcomes
         }
-        let results = try outcomes.map { try $0.get() }
-        #expect(results.compactMap { $0 }.count == 1)
-        let claims = try store.events(of: job.id).filter { $0.reason == "ssh key claimed; wiped" }
-        #expect(claims.count == 1)
-        let stored = try #require(try store.job(id: job.id))
-        #expect(stored.sealedPrivateKey == nil)
-        #expect(stored.keyClaimedAt != nil)
+        let results = try outcomes.map { try #require(try $0.get()) }
+        #expect(results.count == 50)
+        #expect(Set(results.map { $0.sealedPrivateKey ?? [] }) == [[9, 9, 9]])
+        #expect(Set(results.compactMap(\.keyConfirmBy)).count == 1)
+        let firsts = try store.events(of: job.id).filter { $0.reason.hasPrefix("ssh key delivered (first claim)") }
+        #expect(firsts.count == 1)
+    }
+
+    @Test func confirmKeyWipesOnlyWithTheRightFingerprintAfterAClaim() throws {
+        let job = try readyJobWithKey()
+        let fingerprint = try #require(job.sshKeyFingerprint)
+        #expect(try store.confirmKey(id: job.id, fingerprint: fingerprint, actor: 1000) == nil, "not claimed yet")
+        _ = try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600)
+        #expect(try store.confirmKey(id: job.id, fingerprint: "SHA256:other", actor: 1000) == nil)
+        #expect(try store.job(id: job.id)?.sealedPrivateKey == [9, 9, 9], "a wrong fingerprint wipes nothing")
+        let wiped = try #require(try store.confirmKey(id: job.id, fingerprint: fingerprint, actor: 1000))
+        #expect(wiped.sealedPrivateKey == nil)
+        #expect(wiped.keyWipedAt != nil)
+        #expect(try store.confirmKey(id: job.id, fingerprint: fingerprint, actor: 1000) == nil)
+        #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
+        #expect(try store.events(of: job.id).contains { $0.reason == "ssh key receipt confirmed; wiped" && $0.actorUID == 1000 })
+    }
+
+    @Test func unconfirmedKeysAreWipedAtTheirDeadlineOnly() throws {
+        let job = try readyJobWithKey()
+        let other = try readyJobWithKey()
+        let delivered = try #require(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600))
+        let deadline = try #require(delivered.keyConfirmBy)
+        #expect(try store.nextKeyConfirmDeadline() == deadline)
+        #expect(try store.wipeUnconfirmedKeys(now: deadline.adding(milliseconds: -1)) == [])
+        #expect(try store.wipeUnconfirmedKeys(now: deadline) == [job.id])
+        #expect(try store.job(id: job.id)?.sealedPrivateKey == nil)
+        #expect(try store.job(id: other.id)?.sealedPrivateKey == [9, 9, 9], "an unclaimed key is left to retention")
+        #expect(try store.nextKeyConfirmDeadline() == nil)
+        #expect(try store.events(of: job.id).contains { $0.reason.hasPrefix("delivered ssh key wiped: receipt not confirmed") })
     }
 
     // MARK: Listing and wiping
@@ -261,6 +303,6 @@ import Testing
         let wiped = try #require(try store.job(id: job.id))
         #expect(wiped.sealedPrivateKey == nil)
         #expect(wiped.keyWipedAt != nil)
-        #expect(try store.markKeyClaimed(id: job.id, actor: 1000) == nil)
+        #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
     }
 }

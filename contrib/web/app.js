@@ -32,7 +32,7 @@ let streamAbort = null;
 let clockOffset = 0;     // server clock minus ours, from the Date header, for the countdown
 let countdownTimer = null;
 let qrFor = null;        // the invoice whose QR code is shown
-let savedKey = null;     // {url, name} of a key saved from this page load
+let savedKey = null;     // {url, name, confirmed} of a key saved from this page load
 
 class ApiError extends Error {
   constructor(status, reason, message) {
@@ -266,6 +266,7 @@ function renderReady(status) {
   $('download-key').hidden = Boolean(savedKey);
   $('key-saved').hidden = !savedKey;
   $('ready-view').dataset.key = status.keyClaimed ? 'claimed' : 'available';
+  $('key-receipt').hidden = !(savedKey && savedKey.confirmed);
   // The daemon's steps are written for its command line; the ones that name
   // timmyctl have a button here instead, and its key file is the one saved here.
   const file = keyFileName();
@@ -478,12 +479,26 @@ async function downloadKey() {
     let key = result.sshPrivateKey;
     if (!key.endsWith('\n')) key += '\n'; // OpenSSH rejects a key without its final newline
     const url = URL.createObjectURL(new Blob([key], { type: 'application/octet-stream' }));
-    savedKey = { url, name: keyFileName() };
+    savedKey = { url, name: keyFileName(), confirmed: false };
     const again = $('key-again');
     again.href = url;
     again.download = savedKey.name;
     again.click();
     current.keyClaimed = true;
+    renderReady(current);
+    // The file is handed to the browser: confirm receipt, so the shop wipes its copy now
+    // rather than when the confirmation window ends. Until then a reload could claim it
+    // again; this page keeps its copy for "save it again" either way.
+    try {
+      await api('POST', jobPath('/key/confirm'), {
+        token: job.token, body: { sshKeyFingerprint: result.sshKeyFingerprint },
+      });
+    } catch (error) {
+      // The key is saved; only the shop's early deletion is missing, and it deletes its copy anyway.
+      throw new ApiError(error.status, error.reason, `Your key is saved, but the shop could not be told (${error.message}). `
+        + `It deletes its copy by itself at ${new Date(result.confirmBy).toLocaleString()}.`);
+    }
+    savedKey.confirmed = true;
     renderReady(current);
   } catch (error) {
     // Downloaded already (another tab, another device): say so instead of offering it.

@@ -16,6 +16,10 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case tooManyUnpaid = "too_many_unpaid"
     /// Some of a job's cloud resources could not be deleted; nothing moved. Try again.
     case teardownIncomplete = "teardown_incomplete"
+    /// `bootstrap.confirmKey` named a fingerprint that is not the held key's; nothing was wiped.
+    case fingerprintMismatch = "fingerprint_mismatch"
+    /// `bootstrap.confirmKey` before any `bootstrap.claimKey`: there is no delivery to confirm.
+    case keyNotClaimed = "key_not_claimed"
 
     public var code: Int {
         switch self {
@@ -32,6 +36,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .refundFailed: -32011
         case .tooManyUnpaid: -32012
         case .teardownIncomplete: -32013
+        case .fingerprintMismatch: -32014
+        case .keyNotClaimed: -32015
         }
     }
 }

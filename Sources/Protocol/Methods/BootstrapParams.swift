@@ -40,6 +40,37 @@ public struct JobCredentials: Sendable, Equatable, JSONConvertible {
     public var json: JSONValue { ["jobId": .string(jobId), "accessToken": .string(accessToken)] }
 }
 
+/// `bootstrap.confirmKey` params: the job's credentials and the fingerprint of the key
+/// the buyer saved, so a confirmation can only wipe the key that was really kept.
+public struct ConfirmKeyParams: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+    public var accessToken: String
+    /// `SHA256:` and the unpadded base64 of the public key blob's SHA-256, as `ssh-keygen -l` prints it.
+    public var sshKeyFingerprint: String
+
+    public init(jobId: String, accessToken: String, sshKeyFingerprint: String) {
+        self.jobId = jobId
+        self.accessToken = accessToken
+        self.sshKeyFingerprint = sshKeyFingerprint
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(json, allowed: ["jobId", "accessToken", "sshKeyFingerprint"])
+        jobId = try fields.string("jobId")
+        accessToken = try fields.string("accessToken")
+        sshKeyFingerprint = try fields.string("sshKeyFingerprint")
+        guard (1...200).contains(sshKeyFingerprint.utf8.count) else {
+            throw .invalidParams("sshKeyFingerprint must be 1 to 200 characters", field: "sshKeyFingerprint")
+        }
+    }
+
+    public var credentials: JobCredentials { JobCredentials(jobId: jobId, accessToken: accessToken) }
+
+    public var json: JSONValue {
+        ["jobId": .string(jobId), "accessToken": .string(accessToken), "sshKeyFingerprint": .string(sshKeyFingerprint)]
+    }
+}
+
 /// `bootstrap.refund` params: the job's credentials and the invoice to pay the refund to.
 public struct RefundParams: Sendable, Equatable, JSONConvertible {
     public var jobId: String

@@ -104,6 +104,8 @@ public struct JobStatus: Sendable, Equatable, JSONConvertible {
     public var message: String
     public var invoice: InvoiceInfo?
     public var node: NodeInfo?
+    /// The key was delivered and timmyd no longer holds it (receipt confirmed, or not
+    /// confirmed in time). False while a delivered key can still be claimed again.
     public var keyClaimed: Bool
     /// Fit for the buyer; the raw upstream error stays with the admin.
     public var error: String?
@@ -155,16 +157,20 @@ public struct JobStatus: Sendable, Equatable, JSONConvertible {
     }
 }
 
-/// `bootstrap.claimKey` result: the only time the private key leaves the daemon.
+/// `bootstrap.claimKey` result. The same key comes back on every claim until the
+/// buyer confirms it (`bootstrap.confirmKey`) or `confirmBy` passes; then it is wiped.
 public struct ClaimKeyResult: Sendable, Equatable, JSONConvertible {
     public var sshPrivateKey: String
     public var sshPublicKey: String
     public var sshKeyFingerprint: String
+    /// RFC 3339 UTC: fixed at the first claim; a later claim does not move it.
+    public var confirmBy: String
 
-    public init(sshPrivateKey: String, sshPublicKey: String, sshKeyFingerprint: String) {
+    public init(sshPrivateKey: String, sshPublicKey: String, sshKeyFingerprint: String, confirmBy: String) {
         self.sshPrivateKey = sshPrivateKey
         self.sshPublicKey = sshPublicKey
         self.sshKeyFingerprint = sshKeyFingerprint
+        self.confirmBy = confirmBy
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
@@ -172,12 +178,38 @@ public struct ClaimKeyResult: Sendable, Equatable, JSONConvertible {
         sshPrivateKey = try fields.string("sshPrivateKey")
         sshPublicKey = try fields.string("sshPublicKey")
         sshKeyFingerprint = try fields.string("sshKeyFingerprint")
+        confirmBy = try fields.string("confirmBy")
     }
 
     public var json: JSONValue {
         [
             "sshPrivateKey": .string(sshPrivateKey), "sshPublicKey": .string(sshPublicKey),
-            "sshKeyFingerprint": .string(sshKeyFingerprint),
+            "sshKeyFingerprint": .string(sshKeyFingerprint), "confirmBy": .string(confirmBy),
         ]
+    }
+}
+
+/// `bootstrap.confirmKey` result: the key is wiped; timmyd holds no copy any more.
+public struct ConfirmKeyResult: Sendable, Equatable, JSONConvertible {
+    public var jobId: String
+    public var sshKeyFingerprint: String
+    /// RFC 3339 UTC: when the key was wiped.
+    public var wipedAt: String
+
+    public init(jobId: String, sshKeyFingerprint: String, wipedAt: String) {
+        self.jobId = jobId
+        self.sshKeyFingerprint = sshKeyFingerprint
+        self.wipedAt = wipedAt
+    }
+
+    public init(json: JSONValue) throws(JSONRPCError) {
+        let fields = try JSONFields(reply: json)
+        jobId = try fields.string("jobId")
+        sshKeyFingerprint = try fields.string("sshKeyFingerprint")
+        wipedAt = try fields.string("wipedAt")
+    }
+
+    public var json: JSONValue {
+        ["jobId": .string(jobId), "sshKeyFingerprint": .string(sshKeyFingerprint), "wipedAt": .string(wipedAt)]
     }
 }

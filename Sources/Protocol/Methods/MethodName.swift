@@ -6,6 +6,7 @@ public enum MethodName: String, Sendable, CaseIterable {
     case status = "bootstrap.status"
     case watch = "bootstrap.watch"
     case claimKey = "bootstrap.claimKey"
+    case confirmKey = "bootstrap.confirmKey"
     case cancel = "bootstrap.cancel"
     case refund = "bootstrap.refund"
     case jobsList = "admin.jobs.list"

@@ -57,7 +57,7 @@ struct New: ParsableCommand {
             }
             publicKey = text.trimmingCharacters(in: "\n\r ")
         }
-        // Create the key file first: the key is delivered only once.
+        // Create the key file first: a file that cannot be made is found before anything is bought.
         let keyFile = try keyOut.map { path in
             do { return try KeyFile(creating: path) } catch {
                 Output.error("\(error)")
@@ -163,7 +163,10 @@ enum WatchLoop {
 
 struct ClaimKey: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "claim-key", abstract: "Download the node's SSH private key. It is handed out only once.")
+        commandName: "claim-key",
+        abstract: "Download the node's SSH private key into a new file, then confirm receipt so timmyd wipes its copy.",
+        discussion: "Until receipt is confirmed (or the confirmation window after the first claim ends) the same "
+            + "key can be claimed again: a download that did not arrive is not lost.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var job: JobArgument
@@ -186,6 +189,8 @@ struct ClaimKey: ParsableCommand {
         try Self.claim(client: client, credentials: credentials, into: keyFile, options: options)
     }
 
+    /// Claims the key, saves it, checks the saved file's fingerprint, and only then
+    /// confirms receipt. Any failure before the confirmation leaves the key claimable.
     static func claim(client: RPCClient, credentials: JSONValue, into keyFile: KeyFile, options: GlobalOptions) throws {
         let result: ClaimKeyResult
         do {
@@ -194,18 +199,83 @@ struct ClaimKey: ParsableCommand {
             keyFile.discard()
             throw error
         }
+        let saved: String
         do {
             try keyFile.write(result.sshPrivateKey)
+            saved = try keyFile.readBack()
         } catch {
-            Output.error("\(error)")
+            keyFile.discard()
+            Output.error("\(error); receipt not confirmed: claim the key again before \(result.confirmBy)")
             throw ExitCode(ExitStatus.localFile)
         }
+        guard SSHKeyFileFingerprint.of(privateKeyFile: saved) == result.sshKeyFingerprint else {
+            keyFile.discard()
+            Output.error(
+                "the saved file's key does not match fingerprint \(result.sshKeyFingerprint); receipt not confirmed: "
+                    + "claim the key again before \(result.confirmBy)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        let confirmed = ConfirmKey.confirm(
+            client: client, credentials: credentials, fingerprint: result.sshKeyFingerprint, options: options)
         if options.json {
-            Output.json(["path": .string(keyFile.path), "sshPublicKey": .string(result.sshPublicKey),
-                         "sshKeyFingerprint": .string(result.sshKeyFingerprint)])
+            Output.json([
+                "path": .string(keyFile.path), "sshPublicKey": .string(result.sshPublicKey),
+                "sshKeyFingerprint": .string(result.sshKeyFingerprint), "confirmed": .bool(confirmed),
+                "confirmBy": .string(result.confirmBy),
+            ])
         } else {
             Output.line("SSH private key written to \(keyFile.path) (\(result.sshKeyFingerprint)).")
-            Output.line("It is no longer held by timmyd: keep this file safe.")
+            if confirmed {
+                Output.line("Receipt confirmed: timmyd no longer holds the key. Keep this file safe.")
+            } else {
+                Output.line("Receipt NOT confirmed: timmyd wipes its copy at \(result.confirmBy) anyway.")
+            }
+        }
+    }
+}
+
+struct ConfirmKey: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "confirm-key",
+        abstract: "Tell timmyd you saved the node's SSH private key (from this file), so it wipes its copy now.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var job: JobArgument
+
+    @Option(help: "The private key file you saved.")
+    var key: String
+
+    func run() throws {
+        let credentials = try job.credentials()
+        guard let text = LocalFiles.read(key), let fingerprint = SSHKeyFileFingerprint.of(privateKeyFile: text) else {
+            Output.error("cannot read an unencrypted OpenSSH or RSA private key from \(key)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        let client = try options.connect()
+        let reply = try options.call(
+            client, .confirmKey, try Self.params(credentials: credentials, fingerprint: fingerprint).json)
+        if options.json {
+            Output.json(reply)
+        } else {
+            Output.line("Receipt of \(fingerprint) confirmed: timmyd no longer holds the key.")
+        }
+    }
+
+    static func params(credentials: JSONValue, fingerprint: String) throws -> ConfirmKeyParams {
+        let job = try JobCredentials(json: credentials)
+        return ConfirmKeyParams(jobId: job.jobId, accessToken: job.accessToken, sshKeyFingerprint: fingerprint)
+    }
+
+    /// Confirms receipt; a failure is reported on stderr and returns false (the key is
+    /// saved already; timmyd then wipes it when the confirmation window ends).
+    static func confirm(client: RPCClient, credentials: JSONValue, fingerprint: String, options: GlobalOptions) -> Bool {
+        do {
+            _ = try options.call(
+                client, .confirmKey, try params(credentials: credentials, fingerprint: fingerprint).json)
+            return true
+        } catch {
+            Output.error("receipt of the key was not confirmed (see above)")
+            return false
         }
     }
 }

@@ -48,6 +48,7 @@ struct ConfigurationLoader {
             paymentPollIntervalMilliseconds: try integer("PAYMENT_POLL_INTERVAL_MS", default: 1000, in: 10...600_000),
             sshKeyAlgorithm: try keyAlgorithm(),
             keyRetentionSeconds: try integer("KEY_RETENTION_DAYS", default: 30, in: 1...3650) * 86_400,
+            keyConfirmWindowSeconds: try integer("KEY_CONFIRM_WINDOW_SECONDS", default: 600, in: 1...604_800),
             stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),

@@ -71,6 +71,9 @@ struct DaemonConfiguration: Sendable {
     var sshKeyAlgorithm: SSHKeyAlgorithm
     /// An unclaimed private key is wiped this long after the node became ready.
     var keyRetentionSeconds: Int64
+    /// After its first claim a key may be claimed again (the same key) for this long,
+    /// unless the buyer confirms receipt first; then it is wiped.
+    var keyConfirmWindowSeconds: Int64
 
     var stubProvisionDelayMilliseconds: Int64
     /// Makes the stub provider fail at this phase: for trying the failure path.

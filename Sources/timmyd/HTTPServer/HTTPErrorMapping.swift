@@ -30,6 +30,9 @@ enum HTTPErrorMapping {
         case .wrongState: .conflict
         case .keyAlreadyClaimed: .conflict
         case .noKeyHeld: .conflict
+        // Both are about the key's state, as the other key answers are: 409 like them.
+        case .fingerprintMismatch: .conflict
+        case .keyNotClaimed: .conflict
         case .upstreamUnavailable: .serviceUnavailable
         case .stubOnly: .forbidden
         case .overloaded: .serviceUnavailable

@@ -8,6 +8,7 @@ enum HTTPRoute: Equatable {
     case status(jobID: String)
     case events(jobID: String)
     case claimKey(jobID: String)
+    case confirmKey(jobID: String)
     case cancel(jobID: String)
     case refund(jobID: String)
     case invoiceSVG(jobID: String)
@@ -42,6 +43,10 @@ enum HTTPRoute: Equatable {
             case "invoice.svg": (route, allowed) = (.invoiceSVG(jobID: jobID), .GET)
             default: return .failure(.notFound)
             }
+        case let parts
+        where parts.count == 5 && parts[0] == "api" && parts[1] == "bootstrap" && !parts[2].isEmpty && parts[3] == "key"
+            && parts[4] == "confirm":
+            (route, allowed) = (.confirmKey(jobID: parts[2]), .POST)
         default:
             return .failure(.notFound)
         }
@@ -52,7 +57,9 @@ enum HTTPRoute: Equatable {
     var jobID: String? {
         switch self {
         case .info, .create, .rpc: nil
-        case .status(let id), .events(let id), .claimKey(let id), .cancel(let id), .refund(let id), .invoiceSVG(let id): id
+        case .status(let id), .events(let id), .claimKey(let id), .confirmKey(let id), .cancel(let id), .refund(let id),
+            .invoiceSVG(let id):
+            id
         }
     }
 }

@@ -39,6 +39,8 @@ struct HTTPRouter: Sendable {
             return .reply(.json(.ok, try await call(.status, try Self.credentials(jobID, request), caller).result))
         case .claimKey(let jobID):
             return .reply(.json(.ok, try await call(.claimKey, try Self.credentials(jobID, request), caller).result))
+        case .confirmKey(let jobID):
+            return .reply(.json(.ok, try await call(.confirmKey, try Self.credentials(jobID, request), caller).result))
         case .cancel(let jobID):
             return .reply(.json(.ok, try await call(.cancel, try Self.credentials(jobID, request), caller).result))
         case .refund(let jobID):

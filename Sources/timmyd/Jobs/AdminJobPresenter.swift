@@ -16,6 +16,8 @@ enum AdminJobPresenter {
             "sshKeyFingerprint": job.sshKeyFingerprint.map(JSONValue.string),
             "buyerSuppliedKey": .bool(job.buyerSuppliedKey), "keyHeld": .bool(job.sealedPrivateKey != nil),
             "keyClaimedAt": job.keyClaimedAt.map { .string($0.rfc3339) },
+            "keyConfirmBy": job.keyConfirmBy.map { .string($0.rfc3339) },
+            "keyWipedAt": job.keyWipedAt.map { .string($0.rfc3339) },
             "dropletId": job.doDropletID.map(JSONValue.string), "volumeId": job.doVolumeID.map(JSONValue.string),
             "accountSshKeyId": job.doSSHKeyID.map(JSONValue.string),
             "tailscaleKeyId": job.tailscaleKeyID.map(JSONValue.string),

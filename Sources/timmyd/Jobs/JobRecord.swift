@@ -21,7 +21,11 @@ struct JobRecord: Sendable {
     var sshKeyFingerprint: String?
     var sealedPrivateKey: [UInt8]?
     var buyerSuppliedKey: Bool
+    /// The first delivery of the key (`bootstrap.claimKey`).
     var keyClaimedAt: Timestamp?
+    /// Until then the buyer may claim the same key again; then it is wiped. Set at the first claim.
+    var keyConfirmBy: Timestamp?
+    /// When the sealed key was wiped: confirmed, not confirmed in time, or never claimed.
     var keyWipedAt: Timestamp?
     var doSSHKeyID: String?
     var doVolumeID: String?
@@ -49,6 +53,9 @@ struct JobRecord: Sendable {
 
     /// The tag only this job's cloud resources carry.
     var resourceTag: String { "timmy-job-" + id }
+
+    /// Delivered, and confirmed or past its confirmation window: no longer held.
+    var keyDeliveredAndWiped: Bool { keyClaimedAt != nil && sealedPrivateKey == nil }
 }
 
 extension JobRecord {
@@ -78,6 +85,7 @@ extension JobRecord {
         sealedPrivateKey = row.blob("ssh_private_key_sealed")
         buyerSuppliedKey = row.int("buyer_supplied_key") == 1
         keyClaimedAt = row.int("key_claimed_at").map(Timestamp.init(milliseconds:))
+        keyConfirmBy = row.int("key_confirm_by").map(Timestamp.init(milliseconds:))
         keyWipedAt = row.int("key_wiped_at").map(Timestamp.init(milliseconds:))
         doSSHKeyID = row.string("do_ssh_key_id")
         doVolumeID = row.string("do_volume_id")

@@ -19,7 +19,7 @@ enum JobStatusPresenter {
         return JobStatus(
             jobId: job.id, state: job.state, phase: job.phase?.rawValue, amountSats: job.amountSats,
             createdAt: job.createdAt.rfc3339, updatedAt: job.updatedAt.rfc3339, message: message(for: job),
-            invoice: showsInvoice ? invoice : nil, node: node, keyClaimed: job.keyClaimedAt != nil,
+            invoice: showsInvoice ? invoice : nil, node: node, keyClaimed: job.keyDeliveredAndWiped,
             error: [.failed, .refunding, .refunded].contains(job.state) ? job.publicError : nil,
             nextSteps: nextSteps(for: job))
     }
@@ -33,8 +33,13 @@ enum JobStatusPresenter {
             let total = ProvisionPhase.allCases.count - 1
             return "Payment received. Building your node: step \(done) of \(total) done."
         case .ready:
-            return job.keyClaimedAt == nil || job.buyerSuppliedKey
-                ? "Your node is ready." : "Your node is ready. Its SSH key has been delivered."
+            if job.buyerSuppliedKey { return "Your node is ready." }
+            if job.keyDeliveredAndWiped { return "Your node is ready. Its SSH key has been delivered." }
+            if let confirmBy = job.keyConfirmBy, job.sealedPrivateKey != nil {
+                return "Your node is ready. Its SSH key was sent; it can be downloaded again until you confirm "
+                    + "you saved it, or until \(confirmBy.rfc3339)."
+            }
+            return "Your node is ready."
         case .failed:
             // The stored message is a sentence; end it exactly once.
             var reason = job.publicError ?? "unknown error"
@@ -65,8 +70,9 @@ enum JobStatusPresenter {
             return ["Wait: this takes a few minutes. Follow progress with: timmyctl watch \(job.id)"]
         case .ready:
             var steps: [String] = []
-            if !job.buyerSuppliedKey && job.keyClaimedAt == nil {
-                steps.append("Download your SSH private key once: timmyctl claim-key \(job.id) --out node_key")
+            if !job.buyerSuppliedKey && job.sealedPrivateKey != nil {
+                // claim-key confirms receipt once the file is saved; then timmyd wipes its copy.
+                steps.append("Download your SSH private key: timmyctl claim-key \(job.id) --out node_key")
             }
             let keyFile = job.buyerSuppliedKey ? "your own key" : "node_key"
             steps.append("Log in: ssh -i \(keyFile) root@\(job.nodeIPv4 ?? "the node's address")")

@@ -1,7 +1,7 @@
 import Logging
 import Protocol
 
-/// The buyer-facing methods: create, status, watch, claimKey, cancel.
+/// The buyer-facing methods: create, status, watch, claimKey, confirmKey, cancel.
 struct BootstrapService: Sendable {
     let store: JobStore
     let payments: PaymentBackend
@@ -107,8 +107,63 @@ struct BootstrapService: Sendable {
         }
     }
 
+    /// Delivers the key, the same one on every claim until the buyer confirms receipt
+    /// (`confirmKey`) or the confirmation window fixed at the first claim passes: a
+    /// reply lost on its way to the buyer never loses them the node.
     func claimKey(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let job = try authorizedJob(params)
+        try requireHeldKeyKind(job)
+        guard let sealed = job.sealedPrivateKey, let publicKey = job.sshPublicKey, let fingerprint = job.sshKeyFingerprint
+        else { throw try keyNoLongerHeld(job) }
+        // Open first, then record the delivery: a delivery is never recorded for a key that could not be read.
+        let privateKey = try vault.open(sealed, jobID: job.id)
+        guard
+            let delivered = try store.deliverKey(
+                id: job.id, actor: caller.uid, confirmWindowSeconds: configuration.keyConfirmWindowSeconds),
+            delivered.sealedPrivateKey == sealed, let confirmBy = delivered.keyConfirmBy
+        else {
+            // Confirmed or expired between the read and the update: the guarded update refused it.
+            throw try keyNoLongerHeld(try store.job(id: job.id) ?? job)
+        }
+        logger.notice("ssh key delivered", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+        return MethodOutcome(
+            ClaimKeyResult(
+                sshPrivateKey: privateKey, sshPublicKey: publicKey, sshKeyFingerprint: fingerprint,
+                confirmBy: confirmBy.rfc3339
+            ).json)
+    }
+
+    /// The buyer saved the key (its fingerprint proves which): wipe it now.
+    func confirmKey(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
+        let request = try ConfirmKeyParams(json: params ?? .object([:]))
+        let job = try JobAuthorizer(store: store).job(request.credentials)
+        try requireHeldKeyKind(job)
+        if let wiped = try store.confirmKey(id: job.id, fingerprint: request.sshKeyFingerprint, actor: caller.uid) {
+            logger.notice("ssh key receipt confirmed; wiped", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+            return MethodOutcome(
+                ConfirmKeyResult(
+                    jobId: wiped.id, sshKeyFingerprint: request.sshKeyFingerprint,
+                    wipedAt: (wiped.keyWipedAt ?? .now()).rfc3339
+                ).json)
+        }
+        // Nothing was wiped; say why, from the row as it is now.
+        let current = try store.job(id: job.id) ?? job
+        try requireHeldKeyKind(current)
+        guard current.sealedPrivateKey != nil else { throw try keyNoLongerHeld(current) }
+        guard current.keyClaimedAt != nil else {
+            throw JSONRPCError.application(
+                .keyNotClaimed, "The key has not been claimed yet; claim it (bootstrap.claimKey), save it, then confirm.")
+        }
+        guard current.sshKeyFingerprint == request.sshKeyFingerprint else {
+            throw JSONRPCError.application(
+                .fingerprintMismatch,
+                "That fingerprint is not the node's key; nothing was wiped. Check the file you saved and claim the key again.")
+        }
+        throw JSONRPCError.internalError("the key could not be confirmed; try again")
+    }
+
+    /// A ready job whose key timmyd made: anything else has no key to claim or confirm.
+    private func requireHeldKeyKind(_ job: JobRecord) throws {
         guard job.state == .ready else {
             throw JSONRPCError.application(
                 .wrongState, "The key can be claimed once the node is ready; the job is \(job.state.rawValue).",
@@ -117,24 +172,23 @@ struct BootstrapService: Sendable {
         if job.buyerSuppliedKey {
             throw JSONRPCError.application(.noKeyHeld, "This node uses the public key you supplied; timmyd holds no private key.")
         }
-        if let claimedAt = job.keyClaimedAt {
-            throw alreadyClaimed(claimedAt)
-        }
-        guard let sealed = job.sealedPrivateKey, let publicKey = job.sshPublicKey, let fingerprint = job.sshKeyFingerprint
-        else {
-            throw JSONRPCError.application(
+    }
+
+    /// Why a ready job's key cannot be delivered: it was delivered and then confirmed or
+    /// not confirmed in time (`key_already_claimed`), or never claimed and wiped after
+    /// the retention period (`no_key_held`).
+    private func keyNoLongerHeld(_ job: JobRecord) throws -> JSONRPCError {
+        try requireHeldKeyKind(job)
+        guard let claimedAt = job.keyClaimedAt else {
+            return JSONRPCError.application(
                 .noKeyHeld, "The unclaimed key was wiped after the retention period.",
                 extra: ["wipedAt": job.keyWipedAt.map { .string($0.rfc3339) } ?? .null])
         }
-        // Open first, then win the guarded wipe: a key is never wiped without being delivered.
-        let privateKey = try vault.open(sealed, jobID: job.id)
-        guard try store.markKeyClaimed(id: job.id, actor: caller.uid) != nil else {
-            let current = try store.job(id: job.id)
-            throw alreadyClaimed(current?.keyClaimedAt ?? .now())
+        if job.sealedPrivateKey != nil {
+            // Past its confirmation window but not swept yet: wipe it now rather than at the next sweep.
+            _ = try store.wipeUnconfirmedKeys()
         }
-        logger.notice("ssh key delivered and wiped", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
-        return MethodOutcome(
-            ClaimKeyResult(sshPrivateKey: privateKey, sshPublicKey: publicKey, sshKeyFingerprint: fingerprint).json)
+        return alreadyClaimed(claimedAt)
     }
 
     func cancel(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
@@ -167,7 +221,9 @@ struct BootstrapService: Sendable {
 
     private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {
         .application(
-            .keyAlreadyClaimed, "The SSH key was already delivered at \(claimedAt.rfc3339) and is no longer held.",
+            .keyAlreadyClaimed,
+            "The SSH key was delivered at \(claimedAt.rfc3339) and is no longer held (its receipt was confirmed, "
+                + "or not confirmed in time).",
             extra: ["claimedAt": .string(claimedAt.rfc3339)])
     }
 }

@@ -20,7 +20,7 @@ extension Dispatcher {
             handlers: [
                 .discover: info.discover, .daemonInfo: info.info,
                 .create: bootstrap.create, .status: bootstrap.status, .watch: bootstrap.watch,
-                .claimKey: bootstrap.claimKey, .cancel: bootstrap.cancel, .refund: refunds.refund,
+                .claimKey: bootstrap.claimKey, .confirmKey: bootstrap.confirmKey, .cancel: bootstrap.cancel, .refund: refunds.refund,
                 .jobsRefund: refunds.adminRefund,
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,

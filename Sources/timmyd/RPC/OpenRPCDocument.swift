@@ -27,7 +27,15 @@ enum OpenRPCDocument {
                 summary: "The status now, then bootstrap.changed notifications until a settled state.",
                 params: credentials, result: "JobStatus")
         case .claimKey:
-            Entry(summary: "The node's SSH private key, exactly once.", params: credentials, result: "ClaimKeyResult")
+            Entry(
+                summary: "The node's SSH private key: the same key on every claim until its receipt is confirmed "
+                    + "(bootstrap.confirmKey) or confirmBy, fixed at the first claim, passes; then it is wiped.",
+                params: credentials, result: "ClaimKeyResult")
+        case .confirmKey:
+            Entry(
+                summary: "The buyer saved the key: wipe it now. The fingerprint must be the key's "
+                    + "(else fingerprint_mismatch, nothing wiped); only after a claim (else key_not_claimed).",
+                params: credentials + [("sshKeyFingerprint", "string", true)], result: "ConfirmKeyResult")
         case .cancel: Entry(summary: "Cancel a job before it is paid.", params: credentials, result: "JobStatus")
         case .refund:
             Entry(

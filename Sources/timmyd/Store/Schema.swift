@@ -81,5 +81,15 @@ enum Schema {
             // needs it is made in a later phase: it is kept sealed until then (see
             // DigitalOceanNodeProvider) and wiped when the droplet exists.
             sql: "ALTER TABLE jobs ADD COLUMN tailscale_auth_key_sealed BLOB;"),
+        // A claimed key stays claimable until the buyer confirms it or this time passes
+        // (then the retention sweep wipes it). A stored time, fixed at the first claim,
+        // so the promise survives restarts and a later change of the window.
+        Migration(
+            version: 4, name: "deadline to confirm a claimed key",
+            sql: """
+                ALTER TABLE jobs ADD COLUMN key_confirm_by INTEGER;
+                CREATE INDEX jobs_by_key_confirm_by ON jobs (key_confirm_by)
+                    WHERE key_confirm_by IS NOT NULL AND ssh_private_key_sealed IS NOT NULL;
+                """),
     ]
 }
