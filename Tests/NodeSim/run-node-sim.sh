@@ -88,10 +88,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/timmy-node-sim.XXXXXX")
 rootfs=$work/rootfs
 sim=$work/sim
 namespace=timmy-node-sim-$$
-loop=""
+loop="" sim_pid=""
 cleanup() {
     local status=$?
     set +e
+    if [[ -n ${sim_pid:-} ]]; then
+        # unshare ignores SIGTERM while it waits; SIGKILL ends it, and --kill-child the sim.
+        kill -KILL "$sim_pid" 2>/dev/null
+        wait "$sim_pid" 2>/dev/null
+    fi
     # The mounts live in the sim's private mount namespace and went with it; this
     # is only a guard before deleting anything.
     if findmnt -rn -o TARGET | grep -q "^$work/"; then
@@ -146,8 +151,13 @@ ip -n "$namespace" link set lo up
 log "running the user_data twice in the sim${fail_step:+ (forcing $fail_step to fail)}"
 started=$SECONDS
 stage_status=0
-ip netns exec "$namespace" unshare --mount --pid --fork --mount-proc --propagation private \
-    timeout 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" "$report_socket" || stage_status=$?
+# In the background, so a signal reaches the trap at once; --kill-child takes the
+# sim's PID namespace (and every process in it) down with unshare.
+ip netns exec "$namespace" unshare --mount --pid --fork --kill-child --mount-proc --propagation private \
+    timeout 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" "$report_socket" &
+sim_pid=$!
+wait "$sim_pid" || stage_status=$?
+sim_pid=""
 log "sim finished in $((SECONDS - started)) s"
 if ((stage_status != 0)); then
     log "the sim itself failed (status $stage_status); see $work/sim/out/stage.log"
