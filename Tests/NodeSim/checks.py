@@ -233,6 +233,43 @@ if volume_gb > 0 and not fail_step:
     else:
         skip(name, "known defect of this script generation")
 
+# --- LND announces the droplet's public address (from the metadata service) ---
+public_ip = read(os.path.join(sim, "public-ip")).strip()
+if lnd_conf_text := read(os.path.join(rootfs, "opt/timmy-node/lnd/lnd.conf")):
+    check("lnd.conf announces the public address from the droplet metadata (externalip)",
+          re.search(rf"^externalip={re.escape(public_ip)}:9735$", lnd_conf_text, re.M) is not None,
+          "no externalip line for " + public_ip)
+
+# --- The firewall: incoming denied but for SSH and the two P2P ports ---
+ufw_calls = [c["argv"] for c in read_lines(os.path.join(out, "calls-after-run1.jsonl")) or calls if c["tool"] == "ufw"]
+if ufw_calls:
+    allowed = sorted({" ".join(argv[1:]) for argv in ufw_calls if argv[:1] == ["allow"]})
+    extra = [rule for rule in allowed if rule not in ("22/tcp", "8333/tcp", "9735/tcp") and "tailscale0" not in rule]
+    check("ufw denies incoming, allows only 22, 8333 and 9735 (and the tailnet), and is enabled",
+          ["default", "deny", "incoming"] in ufw_calls and ["--force", "enable"] in ufw_calls and not extra,
+          f"allowed: {allowed}; calls: {ufw_calls}")
+elif not fail_step:
+    check("ufw is set up", False, "no ufw call")
+
+# --- The node's own secrets stay out of the setup log and off command lines ---
+# (command lines are visible to every user in /proc; the log is kept on the node and may be shared)
+node_secrets = {}
+for line in read(os.path.join(rootfs, "opt/timmy-node/secrets.env")).splitlines():
+    name, _, value = line.partition("=")
+    if value:
+        node_secrets[name] = value
+if inputs.get("REPORT_TOKEN"):
+    node_secrets["REPORT_TOKEN"] = inputs["REPORT_TOKEN"]
+setup_log = read(os.path.join(rootfs, "var/log/timmy-node-setup.log"))
+argv_text = "\n".join(" ".join(c["argv"]) for c in calls)
+if node_secrets:
+    leaks = [f"{name} in the setup log" for name, value in node_secrets.items() if value in setup_log]
+    leaks += [f"{name} on a command line" for name, value in node_secrets.items() if value in argv_text]
+    seed = lnd.get("seed") or []
+    if len(seed) >= 3 and re.search(r"\b" + r"\W+".join(map(re.escape, seed[:3])) + r"\b", setup_log):
+        leaks.append("the seed in the setup log")
+    check("no node password, token or seed in the setup log or on a command line", not leaks, ", ".join(leaks))
+
 # --- The fakes saw nothing wrong ---
 check("no violation seen by the fake LND, LNbits, compose, Tailscale or report endpoint", not violations,
       "; ".join(f"[{v['source']}] {v['reason']}" for v in violations))

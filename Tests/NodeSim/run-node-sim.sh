@@ -5,7 +5,8 @@
 # DigitalOcean volume, and stand-ins for Docker, Tailscale, UFW and systemctl;
 # then checks what it built. Needs root. See Tests/NodeSim/README.md.
 #
-#   run-node-sim.sh USERDATA_FILE [--fail-step STEP] [--secrets FILE] [--report-socket TIMMYD_SOCKET] [--keep]
+#   run-node-sim.sh USERDATA_FILE [--fail-step STEP] [--secrets FILE] [--report-socket TIMMYD_SOCKET]
+#                   [--public-ip ADDRESS] [--keep]
 #
 # Exit 0 when every check passes, 1 when one fails (each is printed), 2 on a
 # harness problem. Nothing is left behind: loop device, namespace and mounts are
@@ -15,17 +16,19 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 usage() {
     echo "usage: $0 USERDATA_FILE [--fail-step packages|docker|firewall|images|bitcoind|lnd|lnbits] [--secrets FILE]" \
-        "[--report-socket TIMMYD_SOCKET] [--keep]" >&2
+        "[--report-socket TIMMYD_SOCKET] [--public-ip ADDRESS] [--keep]" >&2
     exit 2
 }
 
-userdata="" fail_step="" secrets_file="" report_socket="" keep=0
+userdata="" fail_step="" secrets_file="" report_socket="" public_ip=203.0.113.7 keep=0
 while (($#)); do
     case "$1" in
         --fail-step) fail_step=${2:?}; shift 2 ;;
         --secrets) secrets_file=${2:?}; shift 2 ;;
         # The node's reports go through nginx (the shipped site) to this timmyd, not to a recorder.
         --report-socket) report_socket=${2:?}; shift 2 ;;
+        # What the droplet metadata service answers as the node's public IPv4 address.
+        --public-ip) public_ip=${2:?}; shift 2 ;;
         --keep) keep=1; shift ;;
         -*) usage ;;
         *) [[ -z $userdata ]] || usage; userdata=$1; shift ;;
@@ -36,6 +39,10 @@ case "$fail_step" in
     "" | packages | docker | firewall | images | bitcoind | lnd | lnbits) ;;
     *) echo "node-sim: --fail-step $fail_step is not one the sim can force" >&2; exit 2 ;;
 esac
+if [[ ! $public_ip =~ ^[0-9]{1,3}(\.[0-9]{1,3}){3}$ ]]; then
+    echo "node-sim: --public-ip $public_ip is not an IPv4 address" >&2
+    exit 2
+fi
 if [[ $(id -u) -ne 0 ]]; then
     echo "node-sim: needs root (loop devices, namespaces, chroot)" >&2
     exit 2
@@ -118,6 +125,7 @@ mkdir -p "$rootfs" "$sim/out" "$sim/tls"
 tar -xpf "$tarball" --numeric-owner -C "$rootfs"
 cp -r "$HERE/fakes" "$HERE/lnd-rest-spec.json" "$HERE/compose-spec.json" "$sim/"
 printf '%s\n' "$fail_step" >"$sim/fail-step"
+printf '%s\n' "$public_ip" >"$sim/public-ip"
 : >"$sim/secrets"
 if [[ -n $secrets_file ]]; then
     grep -v '^[[:space:]]*$' "$secrets_file" >"$sim/secrets" || true

@@ -36,6 +36,17 @@ mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$rootfs/sys"
 mount -t tmpfs -o mode=0755,nosuid,nodev tmpfs "$rootfs/run"
 mount --bind "$sim" "$rootfs/node-sim"
 
+# --- The droplet metadata service, on its link-local address in this namespace ---
+public_ip=$(cat "$sim/public-ip")
+node_name=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("NODE_NAME", "timmy-sim"))' <"$sim/inputs.json")
+ip addr add 169.254.169.254/32 dev lo
+NODE_SIM_DIR=$sim setsid python3 "$sim/fakes/fake_metadata.py" --public-ip "$public_ip" --hostname "$node_name" \
+    </dev/null >>"$out/metadata.log" 2>&1 &
+for _ in $(seq 50); do
+    (exec 3<>/dev/tcp/169.254.169.254/80) 2>/dev/null && break
+    sleep 0.1
+done
+
 # --- Setup reports: on the loopback port REPORT_URL names, a recorder, or (with a
 # timmyd socket) nginx with the shipped site in front of that timmyd ---
 report_url=$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("REPORT_URL", ""))' <"$sim/inputs.json")

@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""DigitalOcean's droplet metadata service (http://169.254.169.254/metadata/v1/),
+as much of it as a node's setup reads: the public IPv4 address. Other paths are
+404, as the real service answers paths it does not have."""
+
+import argparse
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import simlib  # noqa: E402
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--public-ip", required=True)
+    parser.add_argument("--hostname", required=True)
+    arguments = parser.parse_args()
+    answers = {
+        "/metadata/v1/interfaces/public/0/ipv4/address": arguments.public_ip,
+        "/metadata/v1/hostname": arguments.hostname,
+    }
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            answer = answers.get(self.path)
+            simlib.record_call("metadata", [self.command, self.path], status=200 if answer else 404)
+            payload = (answer or "not found").encode()
+            self.send_response(200 if answer else 404)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+    ThreadingHTTPServer(("169.254.169.254", 80), Handler).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
