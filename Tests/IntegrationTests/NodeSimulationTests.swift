@@ -69,11 +69,14 @@ struct NodeSimulationTests {
         }
     }
 
-    @Test func aNodeWhoseLNDRefusesToMakeASeedFailsItsSetup() throws {
+    /// LND refusing to make a seed, Docker Hub refusing every pull (toomanyrequests), LNbits not starting:
+    /// the setup stops, says so, and never claims to be complete.
+    @Test(arguments: ["lnd", "images", "lnbits"])
+    func aStepThatFailsStopsTheSetup(step: String) throws {
         try NodeSimulator.requireRoot()
-        let verdict = try Self.buyNode().simulate(["--fail-step", "lnd"])
+        let verdict = try Self.buyNode().simulate(["--fail-step", step])
         #expect(verdict.status == 0, "\(verdict.report)")
-        #expect(verdict.line("with --fail-step lnd the script exits non-zero")?.hasPrefix("PASS") == true, "\(verdict.report)")
+        #expect(verdict.line("with --fail-step \(step) the script exits non-zero")?.hasPrefix("PASS") == true, "\(verdict.report)")
         #expect(verdict.line("a failed setup does not claim completion")?.hasPrefix("PASS") == true, "\(verdict.report)")
     }
 

@@ -14,6 +14,9 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
+# Debian's own tools and python3 (with python3-yaml and python3-jsonschema) first,
+# whatever else the caller's PATH holds; the stage and the checks inherit it.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 usage() {
     echo "usage: $0 USERDATA_FILE [--fail-step packages|docker|firewall|images|bitcoind|lnd|lnbits] [--secrets FILE]" \
         "[--report-socket TIMMYD_SOCKET] [--public-ip ADDRESS] [--keep]" >&2
