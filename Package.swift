@@ -22,6 +22,8 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CQRencode", pkgConfig: "libqrencode", providers: [.apt(["libqrencode-dev"])]),
+        // prctl(2) is variadic: typed wrappers to turn core dumps off (libc only, no package).
+        .systemLibrary(name: "CProcessControl"),
 
         .target(name: "Protocol", dependencies: ["CJansson"]),
         // QR codes for invoices, drawn as SVG (the daemon's web route) and as terminal
@@ -30,7 +32,7 @@ let package = Package(
         .executableTarget(
             name: "timmyd",
             dependencies: [
-                "Protocol", "QRCode", "CSQLite", "CCurl", "COpenSSL",
+                "Protocol", "QRCode", "CSQLite", "CCurl", "COpenSSL", "CProcessControl",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

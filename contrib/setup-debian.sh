@@ -16,6 +16,8 @@ packages=(
     # with ../shared/lnbits/lnbits-up.sh, which needs curl and makes a venv (python3-venv)
     # that it fills from PyPI on first use (~30 s, then cached under ~/.cache/timmy-lnbits).
     python3 python3-venv curl
+    # The node's setup script builds its progress reports with jq; the tests run that code.
+    jq
     # The web front: the tests start a real nginx (unprivileged, on a loopback port;
     # the package's own service, if the machine starts it, is not used), and check that
     # the invoice QR codes scan: rsvg-convert draws the SVG, zbarimg reads it back.

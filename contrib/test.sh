@@ -16,3 +16,11 @@ python3 -m unittest discover -s Tests/NodeSim
 swift build -c release
 swift build --build-tests
 swift test --skip-build 2>&1 | tee .build/test-output.txt
+
+# Fuzz what a caller controls before authorization (framing, JSON, JSON-RPC, params,
+# HTTP request line), with libFuzzer and AddressSanitizer; a crash or a broken
+# invariant fails the run. TIMMY_FUZZ_SECONDS per target (default 50; 0 skips).
+fuzz_seconds=${TIMMY_FUZZ_SECONDS:-50}
+if [ "$fuzz_seconds" -gt 0 ]; then
+    bash contrib/fuzz/run.sh "$fuzz_seconds"
+fi

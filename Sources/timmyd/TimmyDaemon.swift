@@ -27,6 +27,11 @@ struct TimmyDaemon: AsyncParsableCommand {
     var requireReal = false
 
     func run() async throws {
+        // First, before any secret is in memory.
+        if let failure = CoreDumps.disable() {
+            FileOutput.standardError("timmyd: cannot turn core dumps off: \(failure)\n")
+            throw ExitCode(71)  // EX_OSERR
+        }
         let configuration: DaemonConfiguration
         do {
             let loader = try ConfigurationLoader(environment: ProcessEnvironment.current(), envFile: envFile)

@@ -20,7 +20,7 @@ struct LNbitsPaymentTests {
         let daemon = try Self.daemon(lnbits).start()
         let info = try daemon.call("daemon.info")
         #expect(info["payments"]?["mode"] == "real")
-        #expect(info["payments"]?["healthy"] == true)
+        #expect(info["payments"]?["health"] == "ok")
         #expect(!(info.serialized().contains(lnbits.invoiceKey)))
 
         let job = try daemon.create(["label": "lnbits"])
@@ -77,12 +77,12 @@ struct LNbitsPaymentTests {
         #expect(refused.reason == "upstream_unavailable")
         #expect(try daemon.call("admin.jobs.list")["jobs"]?.arrayValue?.count == 1, "no job row for a refused purchase")
         let info = try daemon.call("daemon.info")
-        #expect(info["payments"]?["healthy"] == false)
+        #expect(info["payments"]?["health"] == "degraded")
         #expect(info["payments"]?["lastError"]?.stringValue?.isEmpty == false)
         // The watcher keeps failing rounds while LNbits is away; that never expires or pays the open job.
         usleep(600_000)
         #expect(try daemon.status(open).state == .awaitingPayment)
-        #expect(try daemon.call("daemon.info")["payments"]?["healthy"] == false)
+        #expect(try daemon.call("daemon.info")["payments"]?["health"] == "degraded")
 
         // A fresh LNbits has fresh wallets, so the daemon restarts with the new key.
         try lnbits.start()
@@ -102,7 +102,7 @@ struct LNbitsPaymentTests {
             if last?.state.isSettled == true { break }
         }
         #expect(last?.state == .ready)
-        #expect(try daemon.call("daemon.info")["payments"]?["healthy"] == true)
+        #expect(try daemon.call("daemon.info")["payments"]?["health"] == "ok")
         #expect(try daemon.status(open).state == .awaitingPayment)
     }
 }

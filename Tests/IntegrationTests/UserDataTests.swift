@@ -45,6 +45,29 @@ import Testing
         #expect(result.stdout.contains("\nTS_AUTHKEY=''\n"))
     }
 
+    @Test func configuredImagesReachTheRenderedScript() throws {
+        let lnd = "lightninglabs/lnd:v0.21.3-beta@sha256:" + String(repeating: "ab", count: 32)
+        let daemon = try DaemonHarness(environment: ["NODE_LND_IMAGE": lnd]).start()
+        let result = try daemon.ctl("render-user-data")
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\nLND_IMAGE='\(lnd)'\n"))
+        // The other images stay pinned (a tag, never latest), and no report target is rendered.
+        #expect(result.stdout.contains("\nBITCOIN_IMAGE='bitcoin/bitcoin:"))
+        #expect(result.stdout.contains("\nREPORT_URL=''\n"))
+    }
+
+    @Test func aBadImageSettingStopsTheDaemonNamingIt() throws {
+        let daemon = try DaemonHarness()
+        for value in ["bitcoin/bitcoin", "bitcoin/bitcoin:31.1; reboot"] {
+            let result = try runProgram(
+                Binaries.timmyd, ["--socket", daemon.socketPath, "--state-dir", daemon.stateDirectory],
+                environment: ["NODE_BITCOIN_IMAGE": value])
+            #expect(result.status == 78)
+            #expect(result.stderr.contains("NODE_BITCOIN_IMAGE must be repository[:tag][@sha256:<64 hex digits>]"), "\(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
+        }
+    }
+
     @Test func badParamsOverRawJSONRPCAreRefused() throws {
         let daemon = try DaemonHarness().start()
         let tooBig = try daemon.callError("admin.userData.render", ["volumeGb": 20000])

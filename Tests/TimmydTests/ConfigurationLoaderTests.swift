@@ -98,6 +98,41 @@ import Testing
         #expect(error == "\(envFile):2: expected KEY=VALUE")
     }
 
+    @Test(arguments: ConfigurationLoader.secretNames, [0o644, 0o640, 0o604] as [mode_t])
+    func inlineSecretInAReadableEnvFileIsRefusedLikeAReadableSecretFile(_ name: String, _ mode: mode_t) throws {
+        let envFile = directory.file("timmyd.env")
+        try writeFile(envFile, "DO_REGION=ams3\n\(name)=\(Self.secretValue)\n", mode: mode)
+        let error = try #require(configurationError { try load([:], envFile: envFile) })
+        #expect(error.contains(name), "names the variable")
+        #expect(error.contains(envFile), "names the file")
+        #expect(error.contains(String(mode, radix: 8)), "shows the mode")
+        #expect(!error.contains(Self.secretValue), "never the value")
+    }
+
+    @Test(arguments: [0o664, 0o646, 0o666] as [mode_t])
+    func envFileOthersMayWriteIsRefused(_ mode: mode_t) throws {
+        let envFile = directory.file("timmyd.env")
+        try writeFile(envFile, "DO_REGION=ams3\n", mode: mode)
+        let error = try #require(configurationError { try load([:], envFile: envFile) })
+        #expect(error.contains(envFile) && error.contains(String(mode, radix: 8)) && error.contains("chmod go-w"), "\(error)")
+    }
+
+    @Test func inlineSecretInAPrivateEnvFileIsAccepted() throws {
+        let envFile = directory.file("timmyd.env")
+        try writeFile(envFile, "DO_API_TOKEN=\(Self.secretValue)\n", mode: 0o600)
+        #expect(try load([:], envFile: envFile).digitalOcean?.token.reveal() == Self.secretValue)
+    }
+
+    @Test func readableEnvFileWithoutSecretsIsAccepted() throws {
+        let envFile = directory.file("timmyd.env")
+        let secretFile = directory.file("do-token")
+        try writeFile(secretFile, Self.secretValue)
+        try writeFile(envFile, "DO_REGION=ams3\nDO_API_TOKEN_FILE=\(secretFile)\nLNBITS_API_KEY=\n", mode: 0o644)
+        let configuration = try load([:], envFile: envFile)
+        #expect(configuration.plan.region == "ams3")
+        #expect(configuration.digitalOcean?.token.reveal() == Self.secretValue)
+    }
+
     // MARK: Numbers
 
     @Test(arguments: [
@@ -296,6 +331,27 @@ import Testing
     func plainHTTPToANonLoopbackHostIsRefused(_ url: String) throws {
         let error = try #require(configurationError { try load(["LNBITS_URL": url, "LNBITS_API_KEY": "k"]) })
         #expect(error.hasPrefix("LNBITS_URL must start with https://"))
+    }
+}
+
+extension ConfigurationLoaderTests {
+    @Test(arguments: ["LNBITS_URL", "DO_API_URL", "TAILSCALE_API_URL"], [
+        "https://user:hunter2@api.example", "https://token@api.example/v1", "https://:hunter2@api.example",
+        "http://user:hunter2@127.0.0.1:5000", "https://user:hunter2@[::1]:8080/",
+    ])
+    func urlWithUserInfoIsRefusedWithoutShowingIt(_ name: String, _ url: String) throws {
+        var environment = [
+            "LNBITS_URL": "https://lnbits.example", "LNBITS_API_KEY": "k", "DO_API_TOKEN": "t", "TAILSCALE_API_KEY": "k",
+        ]
+        environment[name] = url
+        let error = try #require(configurationError { try load(environment) })
+        #expect(error.hasPrefix(name))
+        #expect(!error.contains("hunter2") && !error.contains("token@"), "never the URL")
+    }
+
+    @Test(arguments: ["https://api.example/users/me@home", "https://api.example?q=a@b", "https://api.example#x@y"])
+    func atSignAfterTheHostIsNotUserInfo(_ url: String) {
+        #expect(!ConfigurationLoader.hasUserInfo(url))
     }
 }
 

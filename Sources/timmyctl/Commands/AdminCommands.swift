@@ -11,7 +11,8 @@ struct Info: ParsableCommand {
         let info = try options.call(client, .daemonInfo)
         if options.json { return Output.json(info) }
         Output.line("timmyd \(info["version"]?.stringValue ?? "?")")
-        Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))")
+        let paymentsHealth = info["payments"]?["health"]?.stringValue.map { $0 == "ok" ? "" : " [\($0)]" } ?? ""
+        Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))\(paymentsHealth)")
         Output.line("provisioning:  \(info["provisioning"]?["mode"]?.stringValue ?? "?") (\(info["provisioning"]?["summary"]?.stringValue ?? ""))")
         Output.line("price:         \(info["priceSats"]?.intValue ?? 0) sats")
         if let plan = info["plan"] {

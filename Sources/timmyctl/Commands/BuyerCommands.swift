@@ -10,12 +10,12 @@ struct JobArgument: ParsableArguments {
     @Argument(help: "The job id printed by `timmyctl new`.")
     var job: String
 
-    @Option(help: "The job's access token (default: the one `timmyctl new` saved).")
-    var token: String?
+    /// Default: the token `timmyctl new` saved.
+    @OptionGroup var token: TokenOptions
 
     func credentials() throws -> JSONValue {
-        guard let token = token ?? TokenStore.forCurrentUser().token(for: job) else {
-            Output.error("no access token stored for job \(job); pass --token")
+        guard let token = try token.resolve(for: job) else {
+            Output.error("no access token stored for job \(job); pass --token-file or --token-stdin")
             throw ExitCode(ExitStatus.noToken)
         }
         return JobCredentials(jobId: job, accessToken: token).json
@@ -57,6 +57,16 @@ struct New: ParsableCommand {
             }
             publicKey = text.trimmingCharacters(in: "\n\r ")
         }
+        // Know where the token will be kept before buying: without a private place
+        // for it, stop here, having changed nothing.
+        let tokens: TokenStore
+        do {
+            tokens = try TokenStore.forCurrentUser()
+            try tokens.prepare()
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.localFile)
+        }
         // Create the key file first: a file that cannot be made is found before anything is bought.
         let keyFile = try keyOut.map { path in
             do { return try KeyFile(creating: path) } catch {
@@ -74,7 +84,7 @@ struct New: ParsableCommand {
             throw error
         }
         do {
-            try TokenStore.forCurrentUser().save(token: created.accessToken, for: created.jobId)
+            try tokens.save(token: created.accessToken, for: created.jobId)
         } catch {
             Output.error("\(error); keep this token: \(created.accessToken)")
         }
@@ -308,15 +318,15 @@ struct Refund: ParsableCommand {
     @Argument(help: "Your Lightning invoice (bolt11) for the refund.")
     var bolt11: String
 
-    @Option(help: "The job's access token (default: the one `timmyctl new` saved).")
-    var token: String?
+    /// Default: the token `timmyctl new` saved.
+    @OptionGroup var token: TokenOptions
 
     @Flag(help: "Refund as the operator, without the job's token.")
     var admin = false
 
     func run() throws {
+        let storedToken = admin ? nil : try token.resolve(for: job)
         let client = try options.connect()
-        let storedToken = admin ? nil : (token ?? TokenStore.forCurrentUser().token(for: job))
         let reply: JSONValue
         if let storedToken {
             reply = try options.call(client, .refund, RefundParams(jobId: job, accessToken: storedToken, bolt11: bolt11).json)

@@ -1,11 +1,12 @@
 /// The one template every node's user_data comes from. `UserDataRenderer` fills
-/// `@RENDERED_INPUTS@` with the job's shell-quoted values and pastes in the two
+/// `@RENDERED_INPUTS@` with the job's shell-quoted values and pastes in the three
 /// pieces below; nothing else varies from job to job.
 ///
 /// The script runs once, as root, in cloud-init's final stage on a fresh Debian
 /// or Ubuntu droplet. It is written to be safe to run again (each step checks
-/// before it changes anything), logs to /var/log/timmy-node-setup.log, and
-/// generates every password on the node itself.
+/// before it changes anything; it keeps a copy of itself at /opt/timmy-node/setup.sh),
+/// logs to /var/log/timmy-node-setup.log, generates every password on the node
+/// itself, and reports each `NodeSetupStep` to timmyd when given a report URL.
 enum NodeUserData {
     /// `prune_target_mib FREE_MIB`: the `prune=` value (MiB of blocks to keep) for
     /// a data disk with FREE_MIB free. It leaves 20 GiB for the chainstate (the UTXO
@@ -22,76 +23,62 @@ enum NodeUserData {
         }
         """#
 
-    /// `/opt/timmy-node/ops.sh`: the buyer's everyday commands.
-    static let opsScript = #"""
-        #!/bin/bash
-        # ops.sh - look after this timmy node.
-        #   ops.sh sync                 how far bitcoind and LND have synced
-        #   ops.sh status               containers, disks, tailnet
-        #   ops.sh logs [SERVICE] [-f]  recent logs (bitcoind, lnd or lnbits)
-        set -euo pipefail
-        cd /opt/timmy-node
-
-        case "${1:-}" in
-          sync)
-            echo "== bitcoind"
-            docker compose exec -T -u bitcoin bitcoind bitcoin-cli getblockchaininfo \
-              | jq '{chain, blocks, headers, verificationprogress, initialblockdownload, pruned, size_on_disk}'
-            echo "== lnd"
-            docker compose exec -T lnd lncli getinfo \
-              | jq '{alias, identity_pubkey, block_height, synced_to_chain, synced_to_graph, num_peers, num_active_channels}'
-            ;;
-          status)
-            docker compose ps
-            echo
-            df -h / /mnt/timmy-data 2>/dev/null || true
-            if command -v tailscale >/dev/null 2>&1; then
-              echo
-              tailscale status --peers=false || true
-            fi
-            ;;
-          logs)
-            shift
-            docker compose logs --tail=200 "$@"
-            ;;
-          *)
-            echo "usage: $0 sync | status | logs [bitcoind|lnd|lnbits] [-f]" >&2
-            exit 64
-            ;;
-        esac
-        """#
-
-    static let template = #"""
-        #!/bin/bash
-        # timmy node setup: cloud-init user_data rendered by timmyd for one job.
-        # It runs once, as root, at the droplet's first boot. Operators can review
-        # exactly this text with `timmyctl render-user-data`.
-        #
-        # Components: Docker + compose plugin, Tailscale, UFW, the block volume (if
-        # any), Bitcoin Core, LND and LNbits in containers. Every password is made
-        # here, from /dev/urandom, and written to /root/node-credentials.txt (0600).
-        set -euo pipefail
-        umask 022
-        export DEBIAN_FRONTEND=noninteractive
-        exec > >(tee -a /var/log/timmy-node-setup.log) 2>&1
-        trap 'echo "timmy-node: setup failed at line ${LINENO}" >&2' ERR
-
-        # --- Rendered by timmyd for this job (each value shell-quoted) ---
-        @RENDERED_INPUTS@
-
-        # --- Fixed from here on ---
-        NODE_DIR=/opt/timmy-node
-        LND_DIR=$NODE_DIR/lnd
-        LNBITS_DIR=$NODE_DIR/lnbits
-        SECRETS_FILE=$NODE_DIR/secrets.env
-        CREDENTIALS_FILE=/root/node-credentials.txt
-        DATA_MOUNT=/mnt/timmy-data
-        # Containers talk over this network; bitcoind's RPC is open to it alone.
-        DOCKER_SUBNET=172.30.0.0/24
-        LND_REST=https://127.0.0.1:8080
-        MACAROON=$LND_DIR/data/chain/bitcoin/mainnet/admin.macaroon
-
+    /// The setup's helpers: logging, progress reports, failure handling, retries. They
+    /// use the fixed paths the template sets before them (`NODE_DIR`, `REPORT_DIR`,
+    /// `CREDENTIALS_FILE`) and `REPORT_URL`, `CURRENT_STEP` and `SETUP_PID`.
+    static let setupFunctions = #"""
         log() { printf '%s timmy-node: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*"; }
+
+        # report STEP STATE [MESSAGE]: queue a progress report for report-sender.sh. It
+        # never waits for the network and never fails the setup.
+        report() {
+          if [ -z "$REPORT_URL" ]; then
+            return 0
+          fi
+          local message seq
+          message=$(printf '%s' "${3:-}" | LC_ALL=C tr -cd '\040-\176' | head -c 500) || true
+          {
+            seq=$(($(cat "$REPORT_DIR/seq" 2>/dev/null || echo 0) + 1))
+            echo "$seq" >"$REPORT_DIR/seq"
+            printf '%s\n%s\n%s\n' "$1" "$2" "$message" >"$REPORT_DIR/next.tmp"
+            mv "$REPORT_DIR/next.tmp" "$REPORT_DIR/$(printf '%08d' "$seq").report"
+          } || log "WARNING: could not queue a progress report"
+        }
+
+        # begin_step STEP: the previous step is done, STEP is running.
+        begin_step() {
+          if [ -n "$CURRENT_STEP" ]; then
+            report "$CURRENT_STEP" "done"
+          fi
+          CURRENT_STEP=$1
+          log "step: $1"
+          report "$1" running
+        }
+
+        # setup_failed REASON: say where the setup stopped, on the node and to timmyd.
+        setup_failed() {
+          local reason="${CURRENT_STEP:-packages} failed: $1"
+          log "ERROR: $reason"
+          {
+            printf 'step=%s\nreason=%s\ntime=%s\n' "${CURRENT_STEP:-packages}" "$reason" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+            printf 'The setup is safe to run again once the cause is fixed: bash %s/setup.sh\n' "$NODE_DIR"
+          } >"$NODE_DIR/setup-failed" || true
+          report "${CURRENT_STEP:-packages}" failed "$reason"
+        }
+
+        # fail MESSAGE: stop the setup with a clear reason.
+        fail() {
+          setup_failed "$*"
+          exit 1
+        }
+
+        # Runs for any failing command, also inside functions (set -E). Subshells and
+        # command substitutions leave the reporting to the main shell, which fails next.
+        on_error() {
+          if [ "$BASHPID" = "$SETUP_PID" ]; then
+            setup_failed "line $2 (exit status $1)"
+          fi
+        }
 
         # retry ATTEMPTS DELAY COMMAND...: run COMMAND until it succeeds.
         retry() {
@@ -112,25 +99,246 @@ enum NodeUserData {
         # apt-get, waiting out the locks that first-boot upgrades may hold.
         apt_get() { retry 10 15 apt-get -o DPkg::Lock::Timeout=600 -y -q "$@"; }
 
+        # docker_pull IMAGE: Docker Hub lets an address pull anonymously only 10 times an
+        # hour, so "toomanyrequests" waits (1, 2, 4, 8, then 15 minutes, an hour in all);
+        # any other error gets five tries 15 s apart.
+        docker_pull() {
+          local image=$1 output waited=0 delay=60 failures=0
+          while :; do
+            if output=$(docker pull -q "$image" 2>&1); then
+              return 0
+            fi
+            printf '%s\n' "$output" | tail -n 3
+            if grep -qi toomanyrequests <<<"$output"; then
+              if ((waited >= 3600)); then
+                return 1
+              fi
+              delay=$((delay > 3600 - waited ? 3600 - waited : delay))
+              log "Docker Hub's pull limit: pulling $image again in ${delay}s"
+              sleep "$delay"
+              waited=$((waited + delay))
+              delay=$((delay * 2 > 900 ? 900 : delay * 2))
+            else
+              failures=$((failures + 1))
+              if ((failures >= 5)); then
+                return 1
+              fi
+              sleep 15
+            fi
+          done
+        }
+
+        # note LABEL TEXT: add "LABEL: TEXT" to the credentials file once.
+        note() {
+          if ! grep -qF "$1:" "$CREDENTIALS_FILE"; then
+            printf '%-23s %s\n' "$1:" "$2" >>"$CREDENTIALS_FILE"
+          fi
+        }
+        """#
+
+    /// `/opt/timmy-node/ops.sh`: the buyer's everyday commands.
+    static let opsScript = #"""
+        #!/bin/bash
+        # ops.sh - look after this timmy node.
+        #   ops.sh sync                 how far bitcoind and LND have synced
+        #   ops.sh status               containers, disks, tailnet
+        #   ops.sh logs [SERVICE] [-f]  recent logs (bitcoind, lnd or lnbits)
+        set -euo pipefail
+        cd /opt/timmy-node
+        # Written by the setup: DATA_DIR is where the chain is (the volume, or the root disk).
+        DATA_DIR=/
+        if [ -r node.env ]; then
+          # shellcheck source=/dev/null
+          . ./node.env
+        fi
+
+        case "${1:-}" in
+          sync)
+            echo "== bitcoind"
+            docker compose exec -T -u bitcoin bitcoind bitcoin-cli getblockchaininfo \
+              | jq '{chain, blocks, headers, verificationprogress, initialblockdownload, pruned, size_on_disk}'
+            echo "== lnd"
+            docker compose exec -T lnd lncli getinfo \
+              | jq '{alias, identity_pubkey, block_height, synced_to_chain, synced_to_graph, num_peers, num_active_channels}'
+            ;;
+          status)
+            docker compose ps
+            echo
+            df -h / "$DATA_DIR" 2>/dev/null || true
+            if command -v tailscale >/dev/null 2>&1; then
+              echo
+              tailscale status --peers=false || true
+            fi
+            ;;
+          logs)
+            shift
+            docker compose logs --tail=200 "$@"
+            ;;
+          *)
+            echo "usage: $0 sync | status | logs [bitcoind|lnd|lnbits] [-f]" >&2
+            exit 64
+            ;;
+        esac
+        """#
+
+    /// `/opt/timmy-node/report-sender.sh`: posts the setup's progress reports to timmyd.
+    ///
+    /// The setup queues each report as a numbered file (step, state and message on three
+    /// lines) and never waits for the network. One sender at a time (a lock) posts them
+    /// oldest first, each until it is delivered: a 2xx or a 4xx other than 429 (a refusal
+    /// that repeating cannot cure) removes it; anything else is retried with back-off. It
+    /// keeps going after the setup ends, until the queue is empty or 30 minutes have passed.
+    /// The node token is read from a 0600 header file, so it is never on a command line
+    /// or in a log.
+    static let reportSender = #"""
+        #!/bin/bash
+        # report-sender.sh [FOLDER] - posts the setup's queued progress reports to timmyd, in order.
+        set -uo pipefail
+        REPORT_DIR=${1:-/opt/timmy-node/reports}
+        exec 9>"$REPORT_DIR/sender.lock"
+        if ! flock -n 9; then
+          exit 0
+        fi
+        url=$(cat "$REPORT_DIR/url")
+        deadline=0
+        delay=2
+        while :; do
+          setup_pid=$(cat "$REPORT_DIR/setup.pid" 2>/dev/null || true)
+          if [[ "$setup_pid" =~ ^[0-9]+$ ]] && ((setup_pid > 1)) && kill -0 "$setup_pid" 2>/dev/null; then
+            deadline=0
+          elif ((deadline == 0)); then
+            deadline=$(($(date +%s) + 1800))
+          fi
+          next=""
+          for file in "$REPORT_DIR"/*.report; do
+            if [ -e "$file" ]; then
+              next=$file
+            fi
+            break
+          done
+          if [ -z "$next" ] && ((deadline > 0)); then
+            exit 0
+          fi
+          if ((deadline > 0 && $(date +%s) > deadline)); then
+            echo "giving up with reports still queued"
+            exit 0
+          fi
+          # curl and jq arrive with the setup's first packages.
+          if [ -z "$next" ] || ! command -v jq >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then
+            sleep 2
+            continue
+          fi
+          { IFS= read -r step; IFS= read -r state; IFS= read -r message; } <"$next" || true
+          body=$(jq -cn --arg step "${step:-}" --arg state "${state:-}" --arg message "${message:-}" \
+            '{step: $step, state: $state} + (if $message == "" then {} else {message: $message} end)')
+          code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H @"$REPORT_DIR/auth-header" \
+            -H 'Content-Type: application/json' --data-binary "$body" "$url" 2>/dev/null) || true
+          case "$code" in
+            2??)
+              rm -f "$next"
+              delay=2
+              ;;
+            4??)
+              if [ "$code" != 429 ]; then
+                echo "$(date -u +%FT%TZ) dropped ${next##*/} (${step:-}/${state:-}): HTTP $code"
+                rm -f "$next"
+                delay=2
+                continue
+              fi
+              sleep "$delay"
+              delay=$((delay * 2 > 120 ? 120 : delay * 2))
+              ;;
+            *)
+              sleep "$delay"
+              delay=$((delay * 2 > 120 ? 120 : delay * 2))
+              ;;
+          esac
+        done
+        """#
+
+    static let template = #"""
+        #!/bin/bash
+        # timmy node setup: cloud-init user_data rendered by timmyd for one job.
+        # It runs once, as root, at the droplet's first boot, and is safe to run again
+        # (bash /opt/timmy-node/setup.sh): each step checks before it changes anything.
+        # Operators can review exactly this text with `timmyctl render-user-data`.
+        #
+        # Components: Docker + compose plugin, Tailscale, UFW, the block volume (if
+        # any), Bitcoin Core, LND and LNbits in containers. Every password is made
+        # here, from /dev/urandom, and written to /root/node-credentials.txt (0600).
+        set -Eeuo pipefail
+        umask 022
+        export DEBIAN_FRONTEND=noninteractive
+        exec > >(tee -a /var/log/timmy-node-setup.log) 2>&1
+
+        # --- Rendered by timmyd for this job (each value shell-quoted) ---
+        @RENDERED_INPUTS@
+
+        # --- Fixed from here on ---
+        NODE_DIR=/opt/timmy-node
+        LND_DIR=$NODE_DIR/lnd
+        # LND writes its TLS certificate here (tlscertpath); LNbits mounts the folder, not the
+        # file, so a renewed certificate (a new file) reaches it.
+        LND_TLS_DIR=$LND_DIR/tls
+        LNBITS_DIR=$NODE_DIR/lnbits
+        SECRETS_FILE=$NODE_DIR/secrets.env
+        CREDENTIALS_FILE=/root/node-credentials.txt
+        REPORT_DIR=$NODE_DIR/reports
+        DATA_MOUNT=/mnt/timmy-data
+        # The floor under which a node cannot work: free space for the chainstate (the UTXO
+        # set), at least 550 MiB of pruned blocks, LND, LNbits and logs on the data disk, and
+        # room for the container images on the root disk.
+        MIN_DATA_FREE_MIB=25600
+        MIN_ROOT_FREE_MIB=6144
+        # Containers talk over this network; bitcoind's RPC is open to it alone.
+        DOCKER_SUBNET=172.30.0.0/24
+        LND_REST=https://127.0.0.1:8080
+        LNBITS_LOCAL=http://127.0.0.1:5000
+        LND_CHAIN_DIR=$LND_DIR/data/chain/bitcoin/mainnet
+        MACAROON=$LND_CHAIN_DIR/admin.macaroon
+        CURRENT_STEP=""
+        SETUP_PID=$$
+
+        @SETUP_FUNCTIONS@
+        trap 'on_error $? $LINENO' ERR
+
         @PRUNE_FUNCTION@
 
         mkdir -p "$NODE_DIR"
         chmod 0755 "$NODE_DIR"
+        # Keep this script where a re-run can find it (cloud-init runs it from its own copy).
+        if [ -f "$0" ] && [ "$(readlink -f "$0")" != "$NODE_DIR/setup.sh" ]; then
+          install -m 0700 "$0" "$NODE_DIR/setup.sh"
+        fi
         log "setting up $NODE_NAME"
 
+        # --- Progress reports: queued here, posted by one background sender ---
+        if [ -n "$REPORT_URL" ]; then
+          install -d -m 0700 "$REPORT_DIR"
+          printf '%s\n' "$REPORT_URL" >"$REPORT_DIR/url"
+          (
+            umask 077
+            printf 'Authorization: Bearer %s\n' "$REPORT_TOKEN" >"$REPORT_DIR/auth-header"
+          )
+          echo "$SETUP_PID" >"$REPORT_DIR/setup.pid"
+          cat >"$NODE_DIR/report-sender.sh" <<'SENDER'
+        @REPORT_SENDER@
+        SENDER
+          chmod 0700 "$NODE_DIR/report-sender.sh"
+          # Its own session and files: cloud-init must not wait on it, nor the log show the token.
+          setsid bash "$NODE_DIR/report-sender.sh" "$REPORT_DIR" </dev/null >>"$REPORT_DIR/sender.log" 2>&1 &
+        fi
+
         # --- Packages ---
+        begin_step packages
         # shellcheck source=/dev/null
         . /etc/os-release
         case "${ID:-}" in
           debian | ubuntu) ;;
-          *)
-            log "unsupported distribution '${ID:-unknown}' (need Debian or Ubuntu)"
-            exit 1
-            ;;
+          *) fail "unsupported distribution '${ID:-unknown}' (need Debian or Ubuntu)" ;;
         esac
         if [ -z "${VERSION_CODENAME:-}" ]; then
-          log "no VERSION_CODENAME in /etc/os-release"
-          exit 1
+          fail "no VERSION_CODENAME in /etc/os-release"
         fi
         apt_get update
         apt_get install ca-certificates curl gnupg jq ufw e2fsprogs util-linux
@@ -145,6 +353,7 @@ enum NodeUserData {
         fi
 
         # --- Docker (Docker's own apt repository) ---
+        begin_step docker
         # Published ports bypass UFW (Docker writes its own iptables rules), so
         # ports are published on 127.0.0.1 unless a rule below says otherwise.
         install -d -m 0755 /etc/docker
@@ -170,6 +379,7 @@ enum NodeUserData {
         systemctl enable --now docker
 
         # --- Tailscale ---
+        begin_step tailscale
         if ! command -v tailscale >/dev/null 2>&1; then
           log "installing Tailscale"
           curl -fsSL "https://pkgs.tailscale.com/stable/${ID}/${VERSION_CODENAME}.noarmor.gpg" \
@@ -180,8 +390,11 @@ enum NodeUserData {
           apt_get install tailscale
         fi
         systemctl enable --now tailscaled
-        TS_IP=""
-        if [ -n "$TS_AUTHKEY" ]; then
+        TS_IP=$(tailscale ip -4 2>/dev/null | head -n 1 || true)
+        if [[ "$TS_IP" =~ ^100\.[0-9]+\.[0-9]+\.[0-9]+$ ]]; then
+          log "already on the tailnet as $TS_IP"
+        elif [ -n "$TS_AUTHKEY" ]; then
+          TS_IP=""
           ts_args=(up "--authkey=$TS_AUTHKEY" "--hostname=$TS_HOSTNAME")
           if [ -n "$TS_TAGS" ]; then
             ts_args+=("--advertise-tags=$TS_TAGS")
@@ -197,10 +410,12 @@ enum NodeUserData {
           fi
           unset ts_args
         else
+          TS_IP=""
           log "no Tailscale auth key: run 'tailscale up' yourself to join a tailnet"
         fi
 
         # --- Firewall ---
+        begin_step firewall
         ufw default deny incoming
         ufw default allow outgoing
         ufw allow 22/tcp
@@ -209,6 +424,7 @@ enum NodeUserData {
         ufw --force enable
 
         # --- Block volume: found by its DigitalOcean id, formatted only if blank ---
+        begin_step storage
         find_volume() {
           local link
           for link in "/dev/disk/by-id/scsi-0DO_Volume_$VOLUME_NAME" /dev/disk/by-id/scsi-0DO_Volume_*; do
@@ -257,18 +473,39 @@ enum NodeUserData {
             fi
           fi
         fi
+        if [ "$VOLUME_MOUNTED" = 1 ]; then
+          # nofail lets the boot go on without the volume; Docker must not: bitcoind would
+          # start on the root disk's empty mount point.
+          install -d -m 0755 /etc/systemd/system/docker.service.d
+          printf '[Unit]\nRequiresMountsFor=%s\n' "$DATA_DIR" >/etc/systemd/system/docker.service.d/timmy-data-mount.conf
+          systemctl daemon-reload
+        fi
         BITCOIN_DIR=$DATA_DIR/bitcoin
-        mkdir -p "$BITCOIN_DIR" "$LND_DIR" "$LNBITS_DIR"
+        mkdir -p "$BITCOIN_DIR" "$LND_DIR" "$LND_TLS_DIR" "$LNBITS_DIR/data"
+        # Compose reads every service's env_file whichever service it starts.
+        touch "$LNBITS_DIR/lnbits.env"
+        chmod 600 "$LNBITS_DIR/lnbits.env"
+        printf 'DATA_DIR=%s\n' "$DATA_DIR" >"$NODE_DIR/node.env"
+        if [ ! -f "$BITCOIN_DIR/bitcoin.conf" ]; then
+          data_free=$(df --output=avail -m "$BITCOIN_DIR" | tail -n 1 | tr -d ' ')
+          root_free=$(df --output=avail -m / | tail -n 1 | tr -d ' ')
+          if ((data_free < MIN_DATA_FREE_MIB)); then
+            fail "$BITCOIN_DIR has ${data_free} MiB free; a node needs at least ${MIN_DATA_FREE_MIB} MiB there (use a bigger droplet or volume)"
+          fi
+          if ((root_free < MIN_ROOT_FREE_MIB)); then
+            fail "the root disk has ${root_free} MiB free; the containers need at least ${MIN_ROOT_FREE_MIB} MiB"
+          fi
+        fi
         log "chain data in $BITCOIN_DIR"
 
         # --- Passwords, made here and kept for re-runs ---
-        if [ ! -s "$SECRETS_FILE" ]; then
-          (
-            umask 077
-            printf 'BITCOIN_RPC_PASSWORD=%s\nLND_WALLET_PASSWORD=%s\n' "$(random_secret)" "$(random_secret)" >"$SECRETS_FILE"
-          )
-        fi
+        touch "$SECRETS_FILE"
         chmod 600 "$SECRETS_FILE"
+        for name in BITCOIN_RPC_PASSWORD LND_WALLET_PASSWORD LNBITS_ADMIN_PASSWORD LNBITS_FIRST_INSTALL_TOKEN LNBITS_AUTH_SECRET_KEY; do
+          if ! grep -q "^$name=" "$SECRETS_FILE"; then
+            printf '%s=%s\n' "$name" "$(random_secret)" >>"$SECRETS_FILE"
+          fi
+        done
         # shellcheck source=/dev/null
         . "$SECRETS_FILE"
         if [ ! -s "$CREDENTIALS_FILE" ]; then
@@ -285,13 +522,30 @@ enum NodeUserData {
         fi
         chmod 600 "$CREDENTIALS_FILE"
 
-        # --- Images ---
+        # --- Images: pulled, and LND's binaries checked against its signed release ---
+        begin_step images
         log "pulling $BITCOIN_IMAGE $LND_IMAGE $LNBITS_IMAGE"
         for image in "$BITCOIN_IMAGE" "$LND_IMAGE" "$LNBITS_IMAGE"; do
-          retry 5 15 docker pull -q "$image"
+          docker_pull "$image" || fail "could not pull $image"
         done
+        # verify-install.sh ships in LND's image: it fetches the release manifest and its
+        # signatures from GitHub, needs enough of LND's signing keys, and checks that lnd
+        # and lncli are the released binaries. Done once per image.
+        lnd_image_id=$(docker image inspect -f '{{.Id}}' "$LND_IMAGE")
+        if [ "$(cat "$NODE_DIR/lnd-verified" 2>/dev/null || true)" != "$lnd_image_id" ]; then
+          lnd_version=v$(docker run --rm --entrypoint lnd "$LND_IMAGE" --version | awk '{print $3}')
+          if [[ ! "$lnd_version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
+            fail "$LND_IMAGE reports no LND version ('$lnd_version')"
+          fi
+          log "checking LND $lnd_version against its signed release manifest"
+          if ! retry 3 30 docker run --rm --entrypoint /verify-install.sh "$LND_IMAGE" "$lnd_version"; then
+            fail "LND in $LND_IMAGE is not the signed $lnd_version release"
+          fi
+          echo "$lnd_image_id" >"$NODE_DIR/lnd-verified"
+        fi
 
         # --- Bitcoin node: full only on a volume that holds the chain, else pruned ---
+        begin_step bitcoind
         if [ ! -f "$BITCOIN_DIR/bitcoin.conf" ]; then
           if [ "$CHAIN_MODE" = full ] && [ "$VOLUME_MOUNTED" = 1 ]; then
             prune_line="# full node: the volume holds the whole chain"
@@ -318,7 +572,89 @@ enum NodeUserData {
           )
         fi
 
+        # --- Compose file ---
+        # Bind mounts never create a missing host folder: a volume that did not mount
+        # stops the container instead of filling the root disk. LNbits is published on
+        # loopback (and the tailnet address), never 0.0.0.0, and starts only once LND
+        # answers that its wallet is unlocked (every boot, not only the first).
+        lnbits_ports='      - "127.0.0.1:5000:5000"'
+        if [ -n "$TS_IP" ]; then
+          lnbits_ports+=$'\n'"      - \"$TS_IP:5000:5000\""
+        fi
+        cat >"$NODE_DIR/docker-compose.yml" <<COMPOSE
+        name: timmy-node
+        services:
+          bitcoind:
+            image: $BITCOIN_IMAGE
+            restart: unless-stopped
+            stop_grace_period: 5m
+            volumes:
+              - type: bind
+                source: $BITCOIN_DIR
+                target: /home/bitcoin/.bitcoin
+                bind:
+                  create_host_path: false
+            ports:
+              - "0.0.0.0:8333:8333"
+          lnd:
+            image: $LND_IMAGE
+            restart: unless-stopped
+            stop_grace_period: 2m
+            depends_on: [bitcoind]
+            volumes:
+              - type: bind
+                source: $LND_DIR
+                target: /root/.lnd
+                bind:
+                  create_host_path: false
+            ports:
+              - "0.0.0.0:9735:9735"
+              - "127.0.0.1:8080:8080"
+            healthcheck:
+              test: ["CMD-SHELL", "wget -qO- --ca-certificate=/root/.lnd/tls/tls.cert https://127.0.0.1:8080/v1/state | grep -Eq 'RPC_ACTIVE|SERVER_ACTIVE'"]
+              interval: 15s
+              timeout: 10s
+              retries: 8
+              start_period: 60m
+              start_interval: 5s
+          lnbits:
+            image: $LNBITS_IMAGE
+            restart: unless-stopped
+            depends_on:
+              lnd:
+                condition: service_healthy
+            env_file: $LNBITS_DIR/lnbits.env
+            volumes:
+              - type: bind
+                source: $LNBITS_DIR/data
+                target: /app/data
+                bind:
+                  create_host_path: false
+              - type: bind
+                source: $LND_TLS_DIR
+                target: /lnd
+                read_only: true
+                bind:
+                  create_host_path: false
+            ports:
+        $lnbits_ports
+        networks:
+          default:
+            ipam:
+              config:
+                - subnet: $DOCKER_SUBNET
+        COMPOSE
+        chmod 600 "$NODE_DIR/docker-compose.yml"
+        cd "$NODE_DIR"
+
+        # --- Start bitcoind and wait for its RPC ---
+        docker compose up -d bitcoind
+        bitcoin_rpc_ready() { docker compose exec -T -u bitcoin bitcoind bitcoin-cli getblockchaininfo >/dev/null 2>&1; }
+        log "waiting for the Bitcoin RPC"
+        retry 120 5 bitcoin_rpc_ready || fail "the Bitcoin RPC did not answer within 10 minutes"
+
         # --- LND: unlocks itself from a password file; the wallet is made below over REST ---
+        begin_step lnd
         if [ ! -f "$LND_DIR/lnd.conf" ]; then
           public_ip=$(curl -fsS --max-time 5 http://169.254.169.254/metadata/v1/interfaces/public/0/ipv4/address || true)
           external_line="# no public address from the droplet metadata"
@@ -337,6 +673,9 @@ enum NodeUserData {
         restlisten=0.0.0.0:8080
         tlsextradomain=lnd
         tlsextraip=127.0.0.1
+        tlscertpath=/root/.lnd/tls/tls.cert
+        tlskeypath=/root/.lnd/tls.key
+        tlsautorefresh=true
         wallet-unlock-password-file=/root/.lnd/wallet-password
         wallet-unlock-allow-create=true
 
@@ -353,65 +692,12 @@ enum NodeUserData {
         LND
           )
         fi
-        touch "$LNBITS_DIR/lnbits.env"
-        chmod 600 "$LNBITS_DIR/lnbits.env"
-
-        # --- Compose file: LNbits is published on loopback (and the tailnet address), never 0.0.0.0 ---
-        lnbits_ports='      - "127.0.0.1:5000:5000"'
-        if [ -n "$TS_IP" ]; then
-          lnbits_ports+=$'\n'"      - \"$TS_IP:5000:5000\""
-        fi
-        cat >"$NODE_DIR/docker-compose.yml" <<COMPOSE
-        name: timmy-node
-        services:
-          bitcoind:
-            image: $BITCOIN_IMAGE
-            restart: unless-stopped
-            stop_grace_period: 5m
-            volumes:
-              - $BITCOIN_DIR:/home/bitcoin/.bitcoin
-            ports:
-              - "0.0.0.0:8333:8333"
-          lnd:
-            image: $LND_IMAGE
-            restart: unless-stopped
-            stop_grace_period: 2m
-            depends_on: [bitcoind]
-            volumes:
-              - $LND_DIR:/root/.lnd
-            ports:
-              - "0.0.0.0:9735:9735"
-              - "127.0.0.1:8080:8080"
-          lnbits:
-            image: $LNBITS_IMAGE
-            restart: unless-stopped
-            depends_on: [lnd]
-            env_file: $LNBITS_DIR/lnbits.env
-            volumes:
-              - $LNBITS_DIR/data:/app/data
-              - $LND_DIR/tls.cert:/lnd/tls.cert:ro
-            ports:
-        $lnbits_ports
-        networks:
-          default:
-            ipam:
-              config:
-                - subnet: $DOCKER_SUBNET
-        COMPOSE
-        chmod 600 "$NODE_DIR/docker-compose.yml"
-        cd "$NODE_DIR"
-
-        # --- Start bitcoind, wait for its RPC, then LND ---
-        docker compose up -d bitcoind
-        bitcoin_rpc_ready() { docker compose exec -T -u bitcoin bitcoind bitcoin-cli getblockchaininfo >/dev/null 2>&1; }
-        log "waiting for the Bitcoin RPC"
-        retry 120 5 bitcoin_rpc_ready
         docker compose up -d lnd
         log "waiting for LND REST"
-        retry 60 5 test -s "$LND_DIR/tls.cert"
-        lnd_rest() { curl -fsS --cacert "$LND_DIR/tls.cert" "$@"; }
+        retry 60 5 test -s "$LND_TLS_DIR/tls.cert" || fail "LND wrote no TLS certificate"
+        lnd_rest() { curl -fsS --cacert "$LND_TLS_DIR/tls.cert" "$@"; }
         # /v1/state answers without a macaroon in every state: NON_EXISTING until a wallet is made.
-        retry 60 5 lnd_rest -o /dev/null "$LND_REST/v1/state"
+        retry 60 5 lnd_rest -o /dev/null "$LND_REST/v1/state" || fail "LND REST did not answer"
         wallet_state=$(lnd_rest "$LND_REST/v1/state" | jq -r '.state')
 
         # --- LND wallet: seed from /v1/genseed, wallet from /v1/initwallet ---
@@ -420,8 +706,7 @@ enum NodeUserData {
           seed_reply=$(lnd_rest "$LND_REST/v1/genseed")
           seed_json=$(jq -c '.cipher_seed_mnemonic' <<<"$seed_reply")
           if [ "$(jq 'length' <<<"$seed_json")" != 24 ]; then
-            log "LND returned no 24-word seed"
-            exit 1
+            fail "LND returned no 24-word seed"
           fi
           # The seed goes to the credentials file before the wallet exists, so it is never lost.
           {
@@ -435,10 +720,14 @@ enum NodeUserData {
           echo "LND wallet made from the seed just above." >>"$CREDENTIALS_FILE"
           unset seed_reply seed_json password_b64
         fi
+        # The wallet exists: a later start must never make a new one (a lost or unreadable
+        # wallet file should stop LND, not be replaced).
+        sed -i '/^wallet-unlock-allow-create=/d' "$LND_DIR/lnd.conf"
         log "waiting for LND's admin macaroon"
-        retry 120 5 test -s "$MACAROON"
+        retry 120 5 test -s "$MACAROON" || fail "LND made no admin macaroon"
 
-        # --- LNbits on LND REST ---
+        # --- LNbits on LND REST; its first install (the super user) is finished here ---
+        begin_step lnbits
         (
           umask 077
           cat >"$LNBITS_DIR/lnbits.env" <<LNBITS
@@ -448,15 +737,40 @@ enum NodeUserData {
         LND_REST_ENDPOINT=https://lnd:8080/
         LND_REST_CERT=/lnd/tls.cert
         LND_REST_MACAROON=$(od -An -v -tx1 "$MACAROON" | tr -d ' \n')
+        FUNDING_SOURCE_MAX_RETRIES=40
+        FIRST_INSTALL_TOKEN=$LNBITS_FIRST_INSTALL_TOKEN
+        AUTH_SECRET_KEY=$LNBITS_AUTH_SECRET_KEY
         LNBITS
         )
         docker compose up -d lnbits
+        lnbits_answers() { curl -sS -o /dev/null --max-time 5 "$LNBITS_LOCAL/api/v1/health"; }
+        retry 60 5 lnbits_answers || fail "LNbits did not answer on $LNBITS_LOCAL"
+        # Without FIRST_INSTALL_TOKEN whoever called this first would become LNbits' super user.
+        lnbits_admin_login() {
+          jq -n --arg user admin --arg password "$LNBITS_ADMIN_PASSWORD" '{username: $user, password: $password}' \
+            | curl -fsS -o /dev/null --max-time 30 -X POST -H 'Content-Type: application/json' --data-binary @- "$LNBITS_LOCAL/api/v1/auth"
+        }
+        if ! grep -q '^LNbits admin user:' "$CREDENTIALS_FILE"; then
+          install_status=$(jq -n --arg user admin --arg password "$LNBITS_ADMIN_PASSWORD" --arg token "$LNBITS_FIRST_INSTALL_TOKEN" \
+            '{username: $user, password: $password, password_repeat: $password, first_install_token: $token}' \
+            | curl -sS -o /dev/null -w '%{http_code}' --max-time 30 -X PUT -H 'Content-Type: application/json' \
+              --data-binary @- "$LNBITS_LOCAL/api/v1/auth/first_install" || true)
+          # 403: already installed; by this setup (an earlier run) only if our password logs in.
+          if [ "$install_status" = 200 ] || { [ "$install_status" = 403 ] && lnbits_admin_login; }; then
+            note "LNbits admin user" "admin"
+            note "LNbits admin password" "$LNBITS_ADMIN_PASSWORD"
+          else
+            fail "LNbits' first install answered HTTP $install_status"
+          fi
+        fi
 
         # --- After a reboot: wait for the tailnet address before LNbits binds to it ---
         wait_line=""
         if [ -n "$TS_IP" ]; then
           wait_line="ExecStartPre=-/usr/bin/timeout 120 /bin/sh -c 'until tailscale ip -4 >/dev/null 2>&1; do sleep 2; done'"
         fi
+        # Docker itself restarts LNbits at boot, maybe before LND has unlocked its wallet;
+        # stopping it lets compose start it again once LND is healthy.
         cat >/etc/systemd/system/timmy-node.service <<UNIT
         [Unit]
         Description=timmy node containers (bitcoind, lnd, lnbits)
@@ -467,8 +781,10 @@ enum NodeUserData {
         [Service]
         Type=oneshot
         RemainAfterExit=yes
+        TimeoutStartSec=75min
         WorkingDirectory=$NODE_DIR
         $wait_line
+        ExecStartPre=-/usr/bin/docker compose stop lnbits
         ExecStart=/usr/bin/docker compose up -d
 
         [Install]
@@ -477,25 +793,23 @@ enum NodeUserData {
         systemctl daemon-reload
         systemctl enable timmy-node.service
 
-        # --- ops.sh ---
+        # --- ops.sh and where things are ---
+        begin_step complete
         cat >"$NODE_DIR/ops.sh" <<'OPS'
         @OPS_SCRIPT@
         OPS
         chmod 0755 "$NODE_DIR/ops.sh"
-
-        # --- Where things are ---
-        if ! grep -q '^LNbits' "$CREDENTIALS_FILE"; then
-          {
-            echo "LNbits:                http://127.0.0.1:5000 on the node (ssh -L 5000:127.0.0.1:5000 root@<node>)"
-            if [ -n "$TS_IP" ]; then
-              echo "LNbits on the tailnet: http://$TS_HOSTNAME:5000 (http://$TS_IP:5000)"
-            fi
-            echo "LNbits first start:    open it and create the admin account at once"
-            echo "Everyday commands:     $NODE_DIR/ops.sh sync | status | logs"
-          } >>"$CREDENTIALS_FILE"
+        note "LNbits" "http://127.0.0.1:5000 on the node (ssh -L 5000:127.0.0.1:5000 root@<node>)"
+        if [ -n "$TS_IP" ]; then
+          note "LNbits on the tailnet" "http://$TS_HOSTNAME:5000 (http://$TS_IP:5000)"
         fi
+        note "LND channel backup" "$LND_CHAIN_DIR/channel.backup - copy it off the node after every channel open or close; with the seed it recovers channel funds"
+        note "Everyday commands" "$NODE_DIR/ops.sh sync | status | logs"
+        note "Re-run the setup" "bash $NODE_DIR/setup.sh (safe: it changes only what is missing; log in /var/log/timmy-node-setup.log)"
         chmod 600 "$CREDENTIALS_FILE"
+        rm -f "$NODE_DIR/setup-failed"
         date -u +%Y-%m-%dT%H:%M:%SZ >"$NODE_DIR/setup-complete"
+        report complete "done"
         log "done; credentials in $CREDENTIALS_FILE"
         """#
 }

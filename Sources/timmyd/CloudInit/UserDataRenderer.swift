@@ -16,10 +16,13 @@ struct NodeUserDataInputs: Sendable, Equatable {
     var tailscaleTags: [String]
     /// Where the node posts its setup progress; nil means it reports nothing.
     var setupReport: NodeSetupReportTarget?
+    /// The container images the node runs.
+    var images: NodeImages
 
     init(
         resourceName: String, volumeSizeGB: Int64, volumeName: String? = nil, tailscaleAuthKey: String? = nil,
-        tailscaleHostname: String? = nil, tailscaleTags: [String] = [], setupReport: NodeSetupReportTarget? = nil
+        tailscaleHostname: String? = nil, tailscaleTags: [String] = [], setupReport: NodeSetupReportTarget? = nil,
+        images: NodeImages = .pinned
     ) {
         self.resourceName = resourceName
         self.volumeSizeGB = volumeSizeGB
@@ -28,6 +31,7 @@ struct NodeUserDataInputs: Sendable, Equatable {
         self.tailscaleHostname = tailscaleHostname
         self.tailscaleTags = tailscaleTags
         self.setupReport = setupReport
+        self.images = images
     }
 }
 
@@ -58,9 +62,9 @@ enum ChainMode: String, Sendable {
 /// template in `NodeUserData`, with the job's values shell-quoted into a short
 /// header.
 ///
-/// - Important: the script carries no operator secret. The only secret that may
-///   appear is the one-off Tailscale auth key; every password on the node is
-///   generated there, at first boot.
+/// - Important: the script carries no operator secret. The only secrets that may
+///   appear are the one-off Tailscale auth key and the job's own node token (for its
+///   progress reports); every password on the node is generated there, at first boot.
 enum UserDataRenderer {
     /// DigitalOcean refuses user_data over 64 KiB.
     static let maximumBytes = 64 * 1024
@@ -86,15 +90,19 @@ enum UserDataRenderer {
             ("TS_AUTHKEY", inputs.tailscaleAuthKey ?? ""),
             ("TS_HOSTNAME", inputs.tailscaleHostname ?? inputs.resourceName),
             ("TS_TAGS", inputs.tailscaleTags.joined(separator: ",")),
-            ("BITCOIN_IMAGE", NodeImageVersions.bitcoin),
-            ("LND_IMAGE", NodeImageVersions.lnd),
-            ("LNBITS_IMAGE", NodeImageVersions.lnbits),
+            ("BITCOIN_IMAGE", inputs.images.bitcoin),
+            ("LND_IMAGE", inputs.images.lnd),
+            ("LNBITS_IMAGE", inputs.images.lnbits),
+            ("REPORT_URL", inputs.setupReport?.url ?? ""),
+            ("REPORT_TOKEN", inputs.setupReport?.token ?? ""),
         ]
         let assignments = header.map { "\($0.0)=\(shellQuote($0.1))" }.joined(separator: "\n")
         let script = NodeUserData.template
             .replacing("@RENDERED_INPUTS@", with: assignments)
+            .replacing("@SETUP_FUNCTIONS@", with: NodeUserData.setupFunctions)
             .replacing("@PRUNE_FUNCTION@", with: NodeUserData.pruneFunction)
-            .replacing("@OPS_SCRIPT@", with: NodeUserData.opsScript) + "\n"
+            .replacing("@OPS_SCRIPT@", with: NodeUserData.opsScript)
+            .replacing("@REPORT_SENDER@", with: NodeUserData.reportSender) + "\n"
         guard script.utf8.count <= maximumBytes else {
             throw UserDataError(field: "userData", message: "\(script.utf8.count) bytes, over the \(maximumBytes)-byte limit")
         }
@@ -135,12 +143,43 @@ enum UserDataRenderer {
             guard matches(tag, prefix: "tag:", body: lowerLetters.union(upperLetters).union(digits).union(["-"]), count: 1...63)
             else { throw UserDataError(field: "tailscaleTags", message: "each tag must be tag: and letters, digits or -") }
         }
+        for (setting, image) in inputs.images.bySetting where !NodeImages.isValidReference(image) {
+            throw UserDataError(field: setting, message: "must be \(NodeImages.referenceForm)")
+        }
+        if let report = inputs.setupReport {
+            guard isReportURL(report.url) else {
+                throw UserDataError(
+                    field: "setupReport.url", message: "must be https:// or http://, without spaces or quotes, at most \(maximumReportURLBytes) bytes")
+            }
+            guard matches(report.token, prefix: "tnt_", body: base64URLCharacters, count: 43...43) else {
+                throw UserDataError(field: "setupReport.token", message: "is not a node token (tnt_ and 43 base64url characters)")
+            }
+        }
+    }
+
+    static let maximumReportURLBytes = 512
+
+    /// `https://` or `http://` and a host, in printable ASCII without whitespace, quotes or
+    /// backslashes: it is shell-quoted, but it also goes into a curl command line on the node.
+    private static func isReportURL(_ url: String) -> Bool {
+        guard url.utf8.count <= maximumReportURLBytes else { return false }
+        let rest: Substring
+        if url.hasPrefix("https://") {
+            rest = url.dropFirst("https://".count)
+        } else if url.hasPrefix("http://") {
+            rest = url.dropFirst("http://".count)
+        } else {
+            return false
+        }
+        guard let first = rest.first, first != "/" else { return false }
+        return rest.unicodeScalars.allSatisfy { (0x21...0x7e).contains($0.value) && !"\"'`\\".unicodeScalars.contains($0) }
     }
 
     private static let hexDigits: Set<Unicode.Scalar> = Set("0123456789abcdef".unicodeScalars)
     private static let digits: Set<Unicode.Scalar> = Set("0123456789".unicodeScalars)
     private static let lowerLetters: Set<Unicode.Scalar> = Set("abcdefghijklmnopqrstuvwxyz".unicodeScalars)
     private static let upperLetters: Set<Unicode.Scalar> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".unicodeScalars)
+    private static let base64URLCharacters = lowerLetters.union(upperLetters).union(digits).union(["-", "_"])
 
     private static func matches(_ text: String, prefix: String, body: Set<Unicode.Scalar>, count: ClosedRange<Int>) -> Bool {
         guard text.hasPrefix(prefix) else { return false }
@@ -152,9 +191,9 @@ enum UserDataRenderer {
 extension NodeUserDataInputs {
     /// A job's inputs: its `timmy-<id8>` name (for the node, its volume and its
     /// tailnet hostname) and its plan's volume, with the auth key made for it.
-    init(job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = []) {
+    init(job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = [], images: NodeImages = .pinned) {
         self.init(
             resourceName: job.resourceName, volumeSizeGB: job.plan.volumeSizeGB, tailscaleAuthKey: tailscaleAuthKey,
-            tailscaleTags: tailscaleTags)
+            tailscaleTags: tailscaleTags, images: images)
     }
 }

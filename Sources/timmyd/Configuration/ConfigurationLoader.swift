@@ -17,10 +17,12 @@ struct ConfigurationLoader {
     init(environment: [String: String], envFile: String?) throws {
         var merged: [String: String] = [:]
         if let envFile {
-            guard let text = readWholeFile(envFile, limit: 1024 * 1024) else {
+            guard let file = readWholeFileAndMode(envFile, limit: 1024 * 1024) else {
                 throw ConfigurationError("--env-file: cannot read \(envFile)")
             }
-            merged = try EnvironmentFile.parse(text, path: envFile)
+            try Self.refuseWritableByOthers(envFile, mode: file.mode, owner: file.owner)
+            merged = try EnvironmentFile.parse(file.text, path: envFile)
+            try Self.refuseReadableInlineSecrets(merged, path: envFile, mode: file.mode)
         }
         merged.merge(environment) { _, fromEnvironment in fromEnvironment }
         values = merged
@@ -59,7 +61,8 @@ struct ConfigurationLoader {
             tailscale: try tailscaleSettings(),
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
             logLevel: try logLevel(),
-            http: try httpSettings())
+            http: try httpSettings(),
+            nodeImages: try nodeImages())
         return configuration
     }
 
@@ -126,6 +129,18 @@ struct ConfigurationLoader {
             eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
     }
 
+    /// `NODE_*_IMAGE`: each replaces one pinned image, e.g. with a digest the operator verified.
+    private func nodeImages() throws -> NodeImages {
+        var images = NodeImages.pinned
+        images.bitcoin = string("NODE_BITCOIN_IMAGE") ?? images.bitcoin
+        images.lnd = string("NODE_LND_IMAGE") ?? images.lnd
+        images.lnbits = string("NODE_LNBITS_IMAGE") ?? images.lnbits
+        for (setting, image) in images.bySetting where !NodeImages.isValidReference(image) {
+            throw ConfigurationError("\(setting) must be \(NodeImages.referenceForm), such as \(NodeImageVersions.lnd)")
+        }
+        return images
+    }
+
     private func logLevel() throws -> Logger.Level {
         guard let text = string("LOG_LEVEL") else { return .info }
         guard let level = Logger.Level(rawValue: text.lowercased()) else {
@@ -135,6 +150,29 @@ struct ConfigurationLoader {
     }
 
     // MARK: Secrets
+
+    /// Whoever may write the env file may point an upstream URL at their own server and
+    /// receive the key sent with it: the file must be root's or timmyd's, and nobody else's to write.
+    static func refuseWritableByOthers(_ path: String, mode: mode_t, owner: uid_t) throws {
+        guard owner == 0 || owner == geteuid() else {
+            throw ConfigurationError("--env-file: \(path) belongs to uid \(owner); it must belong to root or to timmyd's user")
+        }
+        guard mode & 0o022 == 0 else {
+            throw ConfigurationError(
+                "--env-file: \(path) has mode \(String(mode & 0o777, radix: 8)), writable by group or others; run chmod go-w on it")
+        }
+    }
+
+    /// A secret written inline in an env file that group or others can read is refused
+    /// exactly like a readable `NAME_FILE`: the file is the secret's container. An env
+    /// file holding no secret (only settings and `NAME_FILE` paths) may stay readable.
+    static func refuseReadableInlineSecrets(_ values: [String: String], path: String, mode: mode_t) throws {
+        guard mode & 0o077 != 0 else { return }
+        guard let name = secretNames.first(where: { !(values[$0] ?? "").isEmpty }) else { return }
+        throw ConfigurationError(
+            "\(name) is written in \(path), which has mode \(String(mode & 0o777, radix: 8)), readable by group or others; "
+                + "run chmod 600 on it, or move the secret to a file named by \(name)_FILE")
+    }
 
     func secret(_ name: String) throws -> Secret? {
         let direct = string(name)
@@ -206,8 +244,25 @@ struct ConfigurationLoader {
     private func baseURL(_ text: String, name: String) throws -> String {
         var url = text
         while url.hasSuffix("/") { url.removeLast() }
-        if url.hasPrefix("https://") || Self.isLoopbackHTTP(url) { return url }
-        throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+        guard url.hasPrefix("https://") || Self.isLoopbackHTTP(url) else {
+            throw ConfigurationError("\(name) must start with https:// (plain http:// is allowed only for loopback)")
+        }
+        // Credentials in a URL would be shown wherever the URL is (log lines, admin replies);
+        // each upstream takes its key from a secret setting instead.
+        guard !Self.hasUserInfo(url) else {
+            throw ConfigurationError("\(name) must not contain a user name or password (user:password@host); give keys as secrets")
+        }
+        return url
+    }
+
+    /// Whether the URL's authority (between `scheme://` and the first `/`, `?` or `#`) holds
+    /// user info. Without a `scheme://` the whole text up to a `/` counts as the authority.
+    static func hasUserInfo(_ url: String) -> Bool {
+        var afterScheme = url[...]
+        if let colon = url.firstIndex(of: ":"), url[colon...].hasPrefix("://") {
+            afterScheme = url[url.index(colon, offsetBy: 3)...]
+        }
+        return afterScheme.prefix { $0 != "/" && $0 != "?" && $0 != "#" }.contains("@")
     }
 
     /// Whether `url` is plain HTTP whose host is localhost, [::1] or an IPv4 address in 127.0.0.0/8.

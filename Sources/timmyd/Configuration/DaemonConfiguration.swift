@@ -96,6 +96,8 @@ struct DaemonConfiguration: Sendable {
     var logLevel: Logger.Level
 
     var http = HTTPSettings()
+    /// The container images every node runs (`NODE_BITCOIN_IMAGE`, `NODE_LND_IMAGE`, `NODE_LNBITS_IMAGE`).
+    var nodeImages = NodeImages.pinned
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }

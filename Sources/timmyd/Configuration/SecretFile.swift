@@ -32,9 +32,17 @@ enum SecretFile {
 
 /// The whole file as UTF-8 text, nil if it cannot be read or exceeds `limit` bytes.
 func readWholeFile(_ path: String, limit: Int) -> String? {
+    readWholeFileAndMode(path, limit: limit)?.text
+}
+
+/// The whole file, its mode and its owner, all from the one open descriptor (so they
+/// describe the bytes read, not a file swapped in between).
+func readWholeFileAndMode(_ path: String, limit: Int) -> (text: String, mode: mode_t, owner: uid_t)? {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return nil }
     defer { close(descriptor) }
+    var info = stat()
+    guard fstat(descriptor, &info) == 0 else { return nil }
     var bytes: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 16 * 1024)
     while true {
@@ -47,5 +55,5 @@ func readWholeFile(_ path: String, limit: Int) -> String? {
         bytes.append(contentsOf: chunk[0..<count])
         if bytes.count > limit { return nil }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return (String(decoding: bytes, as: UTF8.self), info.st_mode, info.st_uid)
 }

@@ -22,13 +22,19 @@ enum PaymentReport: Sendable, Equatable {
 /// without configuration. The state machine and watcher see only this protocol.
 protocol PaymentBackend: Sendable {
     var mode: BackendMode { get }
-    /// A short human description for `daemon.info` and the log (no secrets).
+    /// A short human description for admins' `daemon.info` and the log (no secrets).
     var summary: String { get }
+    /// What clients' `daemon.info` shows: no upstream address.
+    var publicSummary: String { get }
 
     func createInvoice(amountSats: Int64, memo: String, expirySeconds: Int64) async throws -> CreatedInvoice
 
     /// Reports on each hash; a hash missing from the answer is "unknown this round".
     func check(paymentHashes: [String]) async throws -> [String: PaymentReport]
+}
+
+extension PaymentBackend {
+    var publicSummary: String { summary }
 }
 
 /// The payment backend could not be reached or answered nonsense.

@@ -45,7 +45,10 @@ struct ProvisioningFailure: Error, CustomStringConvertible {
 ///   resource by the job's derived name before creating one.
 protocol NodeProvider: Sendable {
     var mode: BackendMode { get }
+    /// A short human description for admins' `daemon.info` and the log (no secrets).
     var summary: String { get }
+    /// What clients' `daemon.info` shows: no upstream address or tailnet name.
+    var publicSummary: String { get }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources
 
@@ -83,4 +86,8 @@ struct CloudResource: Sendable, Equatable {
     var taggedJobID: String? {
         tags.first { $0.hasPrefix("timmy-job-") }.map { String($0.dropFirst("timmy-job-".count)) }
     }
+}
+
+extension NodeProvider {
+    var publicSummary: String { summary }
 }

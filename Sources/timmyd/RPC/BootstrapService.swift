@@ -12,10 +12,7 @@ struct BootstrapService: Sendable {
 
     func create(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let request = try CreateJobParams(json: params ?? .object([:]))
-        if let label = request.label {
-            guard label.count <= 200, !label.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
-            else { throw JSONRPCError.invalidParams("label must be at most 200 characters with no control characters", field: "label") }
-        }
+        if let label = request.label { try JobLabel.validate(label) }
         var buyerKey: (line: String, fingerprint: String)? = nil
         if let line = request.sshPublicKey {
             do {

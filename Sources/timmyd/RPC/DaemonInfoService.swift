@@ -12,17 +12,25 @@ struct DaemonInfoService: Sendable {
         _ = try JSONFields(params, allowed: [])
         let health = watcher.backendHealth
         let plan = configuration.plan
+        // Clients (and every HTTP caller) see only whether upstreams are well: upstream
+        // error text and addresses can carry internal names, and are for admins alone.
+        let detailed = caller.role == .admin && caller.transport == .jsonRPC
         return MethodOutcome([
             "version": .string(TimmyVersion.string),
             "payments": .object(dropping: [
-                "mode": .string(payments.mode.rawValue), "summary": .string(payments.summary),
-                "healthy": .bool(health.healthy), "lastError": health.lastError.map(JSONValue.string),
+                "mode": .string(payments.mode.rawValue),
+                "summary": .string(detailed ? payments.summary : payments.publicSummary),
+                "health": .string(health.healthy ? "ok" : "degraded"),
+                "lastError": detailed ? health.lastError.map(JSONValue.string) : nil,
             ]),
             "refunds": .object(dropping: [
                 "available": .bool(refunder.disabledReason == nil), "reason": refunder.disabledReason.map(JSONValue.string),
             ]),
             "latePaymentPolicy": .string(configuration.latePaymentPolicy.rawValue),
-            "provisioning": ["mode": .string(provider.mode.rawValue), "summary": .string(provider.summary)],
+            "provisioning": [
+                "mode": .string(provider.mode.rawValue),
+                "summary": .string(detailed ? provider.summary : provider.publicSummary),
+            ],
             "priceSats": .int(configuration.priceSats),
             "invoiceExpirySeconds": .int(configuration.invoiceExpirySeconds),
             "plan": [

@@ -4,13 +4,15 @@ import Protocol
 ///
 /// The preview is rendered from the same template as a real job's, with a fixed
 /// example name and a placeholder in place of the one-off Tailscale key. It reads
-/// only the plan's volume size from the configuration, never a secret.
+/// only the plan's volume size and the node images from the configuration, never a secret.
 struct UserDataService: Sendable {
     let configuration: DaemonConfiguration
 
     func render(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let request = try UserDataRenderParams(json: params ?? .object([:]))
-        let script = try Self.preview(volumeGB: request.volumeGb ?? configuration.plan.volumeSizeGB, tailscale: request.tailscale)
+        let script = try Self.preview(
+            volumeGB: request.volumeGb ?? configuration.plan.volumeSizeGB, tailscale: request.tailscale,
+            images: configuration.nodeImages)
         return MethodOutcome([
             "userData": .string(script), "bytes": .int(Int64(script.utf8.count)),
             "sha256": .string(SHA256Digest.hex(Array(script.utf8))),
@@ -18,10 +20,10 @@ struct UserDataService: Sendable {
     }
 
     /// The preview script, or `invalid_params` naming the field that was refused.
-    static func preview(volumeGB: Int64, tailscale: Bool) throws(JSONRPCError) -> String {
+    static func preview(volumeGB: Int64, tailscale: Bool, images: NodeImages = .pinned) throws(JSONRPCError) -> String {
         let inputs = NodeUserDataInputs(
             resourceName: UserDataRenderer.previewResourceName, volumeSizeGB: volumeGB,
-            tailscaleAuthKey: tailscale ? UserDataRenderer.placeholderTailscaleKey : nil)
+            tailscaleAuthKey: tailscale ? UserDataRenderer.placeholderTailscaleKey : nil, images: images)
         do {
             return try UserDataRenderer.render(inputs)
         } catch {

@@ -9,6 +9,7 @@ struct LNbitsPaymentBackend: PaymentBackend {
 
     var mode: BackendMode { .real }
     var summary: String { "LNbits at \(client.baseURL)" }
+    var publicSummary: String { "LNbits" }
 
     /// Checks the key against `GET /api/v1/wallet`; a rejected key is a configuration error.
     static func connect(_ client: LNbitsClient) async throws -> (backend: LNbitsPaymentBackend, wallet: LNbitsWallet?, trouble: LNbitsError?) {

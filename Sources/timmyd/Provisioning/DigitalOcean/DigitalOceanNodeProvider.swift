@@ -28,6 +28,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
     let pollIntervalMilliseconds: Int64
     let sleeper: RetrySleeper
     let logger: Logger
+    /// The container images written into every node's user_data.
+    var nodeImages = NodeImages.pinned
 
     static let commonTag = "timmy-node"
     static let namePrefix = "timmy-"
@@ -38,6 +40,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
     var summary: String {
         "DigitalOcean at \(digitalOcean.baseURL)" + (tailscale.map { ", Tailscale tailnet \($0.tailnet)" } ?? ", no Tailscale")
     }
+    var publicSummary: String { "DigitalOcean" + (tailscale == nil ? ", no Tailscale" : ", Tailscale") }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources {
         do {
@@ -144,7 +147,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
             }
             authKey = String(decoding: try vault.box.open(sealed, associatedData: Self.tailscaleAAD(job)), as: UTF8.self)
         }
-        let inputs = NodeUserDataInputs(job: job, tailscaleAuthKey: authKey, tailscaleTags: tailscale == nil ? [] : tailscaleTags)
+        let inputs = NodeUserDataInputs(
+            job: job, tailscaleAuthKey: authKey, tailscaleTags: tailscale == nil ? [] : tailscaleTags, images: nodeImages)
         let userData: String
         do {
             userData = try UserDataRenderer.render(inputs)
