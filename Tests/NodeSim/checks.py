@@ -240,6 +240,12 @@ if lnd_conf_text := read(os.path.join(rootfs, "opt/timmy-node/lnd/lnd.conf")):
           re.search(rf"^externalip={re.escape(public_ip)}:9735$", lnd_conf_text, re.M) is not None,
           "no externalip line for " + public_ip)
 
+# --- The tailnet: joined once, with the one-off key ---
+if inputs.get("TS_AUTHKEY") and fail_step not in ("packages", "docker"):
+    ups = [c["argv"] for c in calls if c["tool"] == "tailscale" and c["argv"][:1] == ["up"]]
+    check("the node joins the tailnet once (a second run keeps it; the one-off key is spent)", len(ups) == 1,
+          f"{len(ups)} tailscale up calls")
+
 # --- The firewall: incoming denied but for SSH and the two P2P ports ---
 ufw_calls = [c["argv"] for c in read_lines(os.path.join(out, "calls-after-run1.jsonl")) or calls if c["tool"] == "ufw"]
 if ufw_calls:

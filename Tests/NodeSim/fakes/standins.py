@@ -396,8 +396,14 @@ def tailscale(arguments):
     if command == "up":
         if simlib.fail_step() == "tailscale":
             fail("backend error: forced failure (--fail-step tailscale)")
-        if not any(a.startswith("--authkey=tskey-") or a.startswith("--auth-key=tskey-") for a in arguments):
+        keys = [a.split("=", 1)[1] for a in arguments if a.startswith(("--authkey=", "--auth-key="))]
+        if not any(key.startswith("tskey-") for key in keys):
             simlib.record_violation("tailscale", "tailscale up without a tskey- auth key")
+        # timmyd's keys are one-off: the coordination server refuses one that has been used.
+        used = state.setdefault("usedKeys", [])
+        if any(key in used for key in keys):
+            fail("backend error: invalid key: unable to validate API key")
+        used.extend(keys)
         state["up"] = True
         simlib.write_state("tailscale.json", state)
         return 0
