@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -146,29 +146,11 @@ class FakeLNbits:
 
 
 def make_handler(lnbits):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(method, path, headers, body):
+        status, reply, location = lnbits.handle(method, path, body)
+        return status, reply, {"Location": location} if location else None
 
-        def log_message(self, *args):
-            pass
-
-        def serve(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, reply, location = lnbits.handle(self.command, self.path, body)
-            simlib.record_call("lnbits-http", [self.command, self.path], status=status)
-            payload = json.dumps(reply).encode() if reply is not None else b""
-            self.send_response(status)
-            if location:
-                self.send_header("Location", location)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = serve
-
-    return Handler
+    return simlib.json_handler("lnbits-http", respond)
 
 
 def main():

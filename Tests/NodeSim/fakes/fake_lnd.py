@@ -22,7 +22,7 @@ import ssl
 import sys
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -245,31 +245,15 @@ class FakeLND:
 
 
 def make_handler(lnd):
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(method, path, headers, body):
+        try:
+            status, reply = lnd.handle(method, path, body)
+        except SpecError as error:
+            status, reply = error.status, {"code": 3, "message": str(error), "details": []}
+            simlib.record_violation("lnd", str(error), method=method, path=path)
+        return status, reply, None
 
-        def log_message(self, *args):
-            pass
-
-        def serve(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            try:
-                status, reply = lnd.handle(self.command, self.path, body)
-            except SpecError as error:
-                status, reply = error.status, {"code": 3, "message": str(error), "details": []}
-                simlib.record_violation("lnd", str(error), method=self.command, path=self.path)
-            simlib.record_call("lnd-rest", [self.command, self.path], status=status)
-            payload = json.dumps(reply).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = serve
-
-    return Handler
+    return simlib.json_handler("lnd-rest", respond)
 
 
 def install_tls(lnd, tls_dir):

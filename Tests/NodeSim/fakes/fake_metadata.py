@@ -6,7 +6,7 @@ as much of it as a node's setup reads: the public IPv4 address. Other paths are
 import argparse
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import simlib  # noqa: E402
@@ -22,21 +22,11 @@ def main():
         "/metadata/v1/hostname": arguments.hostname,
     }
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
+    def respond(method, path, headers, body):
+        answer = answers.get(path) if method == "GET" else None
+        return (200, answer.encode(), None) if answer else (404, b"not found", None)
 
-        def do_GET(self):
-            answer = answers.get(self.path)
-            simlib.record_call("metadata", [self.command, self.path], status=200 if answer else 404)
-            payload = (answer or "not found").encode()
-            self.send_response(200 if answer else 404)
-            self.send_header("Content-Type", "text/plain")
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-    ThreadingHTTPServer(("169.254.169.254", 80), Handler).serve_forever()
+    ThreadingHTTPServer(("169.254.169.254", 80), simlib.json_handler("metadata", respond)).serve_forever()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import argparse
 import json
 import os
 import sys
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -46,31 +46,18 @@ def main():
     parser.add_argument("--token", required=True)
     arguments = parser.parse_args()
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def respond(method, path, headers, body):
+        if method != "POST":
+            simlib.record_violation("reports", f"a {method} to the report URL", path=path)
+            return 405, None, None
+        status, result = check(urlsplit(path).path, headers, body, arguments.path, arguments.token)
+        if status == 204:
+            simlib.append_json(REPORTS_LOG, result)
+        else:
+            simlib.record_violation("reports", result, path=path)
+        return status, None, None
 
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            status, result = check(urlsplit(self.path).path, self.headers, body, arguments.path, arguments.token)
-            if status == 204:
-                simlib.append_json(REPORTS_LOG, result)
-            else:
-                simlib.record_violation("reports", result, path=self.path)
-            self.send_response(status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def do_GET(self):
-            simlib.record_violation("reports", "a GET to the report URL", path=self.path)
-            self.send_response(405)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-    ThreadingHTTPServer(("127.0.0.1", arguments.port), Handler).serve_forever()
+    ThreadingHTTPServer(("127.0.0.1", arguments.port), simlib.json_handler("report", respond)).serve_forever()
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ to fail. Standard library only: it runs on the sim's own python3."""
 import json
 import os
 import time
+from http.server import BaseHTTPRequestHandler
 
 # The harness's folder, bind-mounted into the sim; nothing of it stays in the rootfs.
 SIM_DIR = os.environ.get("NODE_SIM_DIR", "/node-sim")
@@ -54,3 +55,37 @@ def write_state(name, value):
     with open(path + ".tmp", "w", encoding="utf-8") as handle:
         json.dump(value, handle, sort_keys=True)
     os.replace(path + ".tmp", path)
+
+
+def json_handler(tool, respond):
+    """An HTTP/1.1 request handler class for a fake: `respond(method, path, headers, body)`
+    returns (status, reply, extra headers); a reply of None is an empty body, bytes are
+    sent as plain text, anything else as JSON. Each request is recorded as a call of `tool`."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def serve(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            status, reply, headers = respond(self.command, self.path, self.headers, body)
+            record_call(tool, [self.command, self.path], status=status)
+            if isinstance(reply, bytes):
+                payload, content_type = reply, "text/plain"
+            else:
+                payload, content_type = (json.dumps(reply).encode(), "application/json") if reply is not None else (b"", None)
+            self.send_response(status)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            if content_type:
+                self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = serve
+
+    return Handler
