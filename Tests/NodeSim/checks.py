@@ -319,7 +319,10 @@ failed = [r for r in results if r[0] == "FAIL"]
 counted = [r for r in results if r[0] != "NOTE"]
 print(f"node-sim: {len(counted) - len(failed)} of {len(counted)} checks passed or skipped, {len(failed)} failed")
 if failed:
-    log = read(os.path.join(out, "run1.log"))
-    print("---- last lines of the first run's output ----")
-    print("\n".join(log.splitlines()[-25:]))
+    for run, name in ((1, "first"), (2, "second")):
+        log = read(os.path.join(out, f"run{run}.log"), None)
+        status = read(os.path.join(out, f"run{run}.status")).strip()
+        if log is not None and (run == 1 or status != "0"):
+            print(f"---- last lines of the {name} run's output (exit {status}) ----")
+            print("\n".join(log.splitlines()[-25:]))
 sys.exit(1 if failed else 0)
