@@ -63,7 +63,7 @@ struct NodeSimulationTests {
             "the wallet is made once", "the credentials hold the 24-word seed", "no operator secret on the node",
             "the compose file passes", "systemd-analyze verify", "no violation seen by the fake LND",
             "a second run changes no file", "lnd.conf announces the public address", "ufw denies incoming",
-            "no node password, token or seed",
+            "no node password, token or seed", "after a reboot LND unlocks its wallet",
         ] {
             #expect(verdict.line(check)?.hasPrefix("PASS") == true, "\(check): \(verdict.report)")
         }

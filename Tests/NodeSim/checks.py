@@ -280,6 +280,19 @@ if node_secrets:
 check("no violation seen by the fake LND, LNbits, compose, Tailscale or report endpoint", not violations,
       "; ".join(f"[{v['source']}] {v['reason']}" for v in violations))
 
+# --- After a reboot ---
+boot = read(os.path.join(out, "boot.status"), None)
+if boot is not None:
+    check("after a reboot timmy-node.service's commands succeed", boot.strip() == "0",
+          f"exit {boot.strip()}: " + read(os.path.join(out, "boot.log"))[-500:].replace("\n", " | "))
+    ps = read(os.path.join(out, "boot-ps.txt"))
+    down = [name for name in ("bitcoind", "lnd", "lnbits") if not re.search(rf"-{name}-1 .* running$", ps, re.M)]
+    check("after a reboot bitcoind, LND and LNbits run again", not down, f"not running: {down}")
+    state = read_json(os.path.join(out, "boot-lnd-state.json"), {}).get("state")
+    check("after a reboot LND unlocks its wallet from the password file", state == "SERVER_ACTIVE", f"LND state {state}")
+elif not fail_step:
+    skip("after a reboot", "the setup did not finish twice")
+
 # --- A second run changes nothing ---
 before = read_json(os.path.join(out, "snapshot-after-run1.json"), None)
 after = read_json(os.path.join(out, "snapshot-after-run2.json"), None)

@@ -163,9 +163,11 @@ log "running the user_data twice in the sim${fail_step:+ (forcing $fail_step to 
 started=$SECONDS
 stage_status=0
 # In the background, so a signal reaches the trap at once; --kill-child takes the
-# sim's PID namespace (and every process in it) down with unshare.
+# sim's PID namespace (and every process in it) down with unshare. The timeouts end
+# with SIGKILL: a caller may have SIGTERM blocked (Swift test runners do), and
+# children inherit that.
 ip netns exec "$namespace" unshare --mount --pid --fork --kill-child --mount-proc --propagation private \
-    timeout 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" "$report_socket" &
+    timeout -k 30 1200 bash "$HERE/sim-stage.sh" "$work" "$loop" "$report_socket" &
 sim_pid=$!
 wait "$sim_pid" || stage_status=$?
 sim_pid=""

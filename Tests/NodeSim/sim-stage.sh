@@ -95,7 +95,7 @@ run_userdata() {
     echo "== run $n"
     chroot "$rootfs" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
         HOME=/root LANG=C.UTF-8 TERM=dumb \
-        /usr/bin/timeout 900 /bin/bash /var/lib/cloud/instance/scripts/part-001 \
+        /usr/bin/timeout -k 30 900 /bin/bash /var/lib/cloud/instance/scripts/part-001 \
         </dev/null >"$out/run$n.log" 2>&1 || status=$?
     echo "$status" >"$out/run$n.status"
     drain_reports "$n"
@@ -111,6 +111,26 @@ if [[ $(cat "$out/run1.status") == 0 ]]; then
     python3 "$HERE/snapshot.py" "$rootfs" >"$out/snapshot-after-run1.json"
     run_userdata 2
     python3 "$HERE/snapshot.py" "$rootfs" >"$out/snapshot-after-run2.json"
+fi
+
+# --- A reboot: every container stops, then the node's unit brings them back; LND must
+# unlock its wallet from the password file and LNbits start once LND is up ---
+in_sim() {
+    chroot "$rootfs" /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root LANG=C.UTF-8 TERM=dumb "$@"
+}
+if [[ $(cat "$out/run2.status" 2>/dev/null) == 0 && -f $rootfs/etc/systemd/system/timmy-node.service ]]; then
+    echo "== reboot"
+    python3 "$HERE/boot_commands.py" "$rootfs/etc/systemd/system/timmy-node.service" >"$sim/boot.sh"
+    status=0
+    {
+        in_sim /bin/bash -c 'cd /opt/timmy-node && docker compose down'
+        in_sim /usr/bin/timeout -k 30 300 /bin/bash /node-sim/boot.sh
+    } </dev/null >"$out/boot.log" 2>&1 || status=$?
+    echo "$status" >"$out/boot.status"
+    in_sim /bin/bash -c 'cd /opt/timmy-node && docker compose ps' >"$out/boot-ps.txt" 2>&1 || true
+    in_sim /usr/bin/curl -sS --max-time 10 -k https://127.0.0.1:8080/v1/state >"$out/boot-lnd-state.json" 2>>"$out/boot.log" || true
+    echo "reboot: exit $status"
 fi
 
 # --- What only the live sim shows ---

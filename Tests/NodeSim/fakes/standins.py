@@ -243,10 +243,7 @@ class Compose:
         for name in list(running):
             if names and name not in names:
                 continue
-            try:
-                os.killpg(running.pop(name), signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            stop_process(running.pop(name))
         simlib.write_state(CONTAINERS, running)
         return 0
 
@@ -273,6 +270,22 @@ class Compose:
             print(json.dumps({"alias": "timmy", "synced_to_chain": False, "block_height": 0}))
             return 0
         return 0
+
+
+def stop_process(pid):
+    """As Docker stops a container: SIGTERM, then SIGKILL after a grace period (here 2 s;
+    a caller may have SIGTERM blocked, and Swift test runners do). Returns once it is gone,
+    so its port is free for the next start."""
+    for sig, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            return
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not process_alive(pid):
+                return
+            time.sleep(0.05)
 
 
 def validate_compose(document):
