@@ -8,6 +8,9 @@ bash contrib/setup-debian.sh
 
 # The fake DigitalOcean/Tailscale server the integration tests use checks itself first.
 python3 -m unittest discover -s Tests/Fakes
+# So do the simulated droplet's fakes (LND REST, LNbits first install); the droplet
+# itself runs in the integration tests (NodeSimulationTests, as root).
+python3 -m unittest discover -s Tests/NodeSim
 
 # Release builds catch optimizer-only breakage that debug builds do not. The Swift
 # runtime is linked in, as the Debian package ships it (contrib/package/build-deb.sh
