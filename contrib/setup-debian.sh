@@ -31,8 +31,8 @@ packages=(
     # with python3-yaml and python3-jsonschema and the node's units with systemd-analyze.
     mmdebstrap mount iproute2 openssl python3-yaml python3-jsonschema systemd
     # The Debian package: dpkg-deb and dpkg-shlibdeps (dpkg-dev) build it, lintian
-    # checks it, mmdebstrap makes the throwaway Debian 12 root its install test uses.
-    dpkg-dev lintian mmdebstrap
+    # checks it; mmdebstrap (above) makes the throwaway Debian 12 root its install test uses.
+    dpkg-dev lintian
 )
 
 if [[ $(id -u) -eq 0 ]]; then
