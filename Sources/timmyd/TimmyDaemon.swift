@@ -47,6 +47,7 @@ struct TimmyDaemon: AsyncParsableCommand {
             return handler
         }
         let logger = Logger(label: "timmyd")
+        ShutdownSignal.install()
         do {
             let daemon = try await Daemon.start(configuration: configuration, logger: logger)
             await ShutdownSignal.wait()

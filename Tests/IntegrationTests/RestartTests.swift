@@ -131,4 +131,16 @@ struct RestartTests {
         #expect(!FileManager.default.fileExists(atPath: daemon.socketPath))
         #expect(daemon.log_().contains("shutting down"))
     }
+
+    /// A SIGTERM that arrives the moment the socket exists (before the first request
+    /// is served) still gets the clean shutdown: the handler is in place before serving.
+    @Test func sigtermAsSoonAsTheSocketAppearsStillStopsCleanly() throws {
+        for _ in 0..<5 {
+            let daemon = try DaemonHarness()
+            try daemon.launch()
+            let deadline = Date().addingTimeInterval(20)
+            while !FileManager.default.fileExists(atPath: daemon.socketPath) && Date() < deadline { usleep(200) }
+            #expect(daemon.stop() == 0, "\(daemon.log_())")
+        }
+    }
 }

@@ -41,6 +41,19 @@ final class DaemonHarness {
     /// Starts the daemon and waits until its socket answers.
     @discardableResult
     func start(extraArguments: [String] = []) throws -> DaemonHarness {
+        let process = try launch(extraArguments: extraArguments)
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil { return self }
+            guard process.isRunning else { throw HarnessError("timmyd exited: \(log_())") }
+            usleep(20_000)
+        }
+        throw HarnessError("timmyd did not answer within 20 s: \(log_())")
+    }
+
+    /// Starts the daemon without waiting for it to answer.
+    @discardableResult
+    func launch(extraArguments: [String] = []) throws -> Process {
         let process = Process()
         // The shell appends the daemon's output to the log and then becomes the daemon
         // (same pid). Handing Process a FileHandle instead risks a double close of a
@@ -52,13 +65,7 @@ final class DaemonHarness {
         process.environment = ["PATH": "/usr/bin:/bin", "TIMMY_TEST_LOG": logPath].merging(environment) { _, new in new }
         try process.run()
         self.process = process
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
-            if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil { return self }
-            guard process.isRunning else { throw HarnessError("timmyd exited: \(log_())") }
-            usleep(20_000)
-        }
-        throw HarnessError("timmyd did not answer within 20 s: \(log_())")
+        return process
     }
 
     /// SIGTERM and wait: the clean way. A daemon that does not stop within 10 s is
