@@ -27,13 +27,13 @@ import Testing
         #expect(try permissions(of: copyPath) == 0o600)
         #expect(!FileManager.default.fileExists(atPath: copyPath + "-journal"))
         #expect(!FileManager.default.fileExists(atPath: copyPath + "-wal"))
+        // The header says rollback journal (version bytes 1), not WAL (2): the file needs no -wal beside it.
+        let header = try #require(FileManager.default.contents(atPath: copyPath)).prefix(20)
+        #expect(Array(header.suffix(2)) == [1, 1])
 
         let copy = try SQLiteDatabase(path: copyPath)
         #expect(try copy.queryOne("PRAGMA integrity_check")?[0] == .text("ok"))
         #expect(try copy.queryOne("SELECT COUNT(*) AS n FROM jobs")?.int("n") == 200)
-        // The header says rollback journal (version bytes 1), not WAL (2): the file needs no -wal beside it.
-        let header = try #require(FileManager.default.contents(atPath: copyPath)).prefix(20)
-        #expect(Array(header.suffix(2)) == [1, 1])
     }
 
     @Test func writesBetweenStepsAreCarriedIntoTheCopyAndAreNotBlocked() async throws {
