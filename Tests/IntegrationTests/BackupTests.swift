@@ -187,4 +187,23 @@ struct BackupTests {
         #expect(inspected.integrity == "ok")
         #expect(inspected.jobs == 4)
     }
+
+    @Test func aSecondBackupWhileOneRunsIsRefusedAndKeepsNoFile() throws {
+        let daemon = try DaemonHarness(environment: ["BACKUP_PAGES_PER_STEP": "1", "BACKUP_STEP_PAUSE_MS": "100"]).start()
+        let first = Process()
+        first.executableURL = URL(fileURLWithPath: Binaries.timmyctl)
+        first.arguments = ["backup", daemon.folder + "/first.db"]
+        first.environment = ["TIMMY_SOCKET": daemon.socketPath]
+        first.standardOutput = FileHandle.nullDevice
+        try first.run()
+        usleep(300_000)
+        let second = try daemon.ctl("backup", daemon.folder + "/second.db")
+        first.waitUntilExit()
+        #expect(second.status == 1)
+        #expect(second.stderr.contains("[overloaded]"), "\(second.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: daemon.folder + "/second.db"))
+        #expect(first.terminationStatus == 0)
+        // Once the first has finished, the next one runs.
+        #expect(try daemon.ctl("backup", daemon.folder + "/third.db").status == 0)
+    }
 }
