@@ -29,6 +29,10 @@ command -v ssh-keygen >/dev/null || {
     echo "demo: ssh-keygen is missing (apt-get install openssh-client)" >&2
     exit 69
 }
+command -v socat >/dev/null || {
+    echo "demo: socat is missing (apt-get install socat)" >&2
+    exit 69
+}
 
 # Bold headers on a terminal only, so a saved transcript stays plain text.
 bold='' plain=''
@@ -133,8 +137,11 @@ ctl watch "$job"
 
 step "6. A claim whose reply is lost (a closed tab, a proxy timeout): the key was sent, the buyer never got it"
 token=$(awk -v job="$job" '$1 == job { print $2 }' "$TIMMY_TOKEN_FILE")
-printf '$ timmyctl call bootstrap.claimKey '\''{"jobId":"%s","accessToken":"<token>"}'\'' >/dev/null\n' "$job"
-"$bin/timmyctl" call bootstrap.claimKey "{\"jobId\":\"$job\",\"accessToken\":\"$token\"}" >/dev/null
+# A raw JSON-RPC client whose reply goes nowhere; printf is a shell builtin, so the
+# token never appears on a command line.
+printf '$ printf '\''{"jsonrpc":"2.0","id":1,"method":"bootstrap.claimKey","params":{"jobId":"%s","accessToken":"<token>"}}\\n'\'' | socat - UNIX-CONNECT:%s >/dev/null\n' "$job" "$sock"
+printf '{"jsonrpc":"2.0","id":1,"method":"bootstrap.claimKey","params":{"jobId":"%s","accessToken":"%s"}}\n' "$job" "$token" |
+    socat - "UNIX-CONNECT:$sock" >/dev/null
 echo "OK: delivered, and the reply thrown away; timmyd keeps the key until receipt is confirmed"
 
 step "7. Claim again: the same key; timmyctl saves it, checks its fingerprint, then confirms receipt"

@@ -8,7 +8,9 @@ enum Backends {
     static func payments(
         _ configuration: DaemonConfiguration, database: SQLiteDatabase, http: HTTPClient, logger: Logger
     ) async throws -> PaymentBackend {
-        guard let settings = configuration.lnbits else { return StubPaymentBackend(database: database) }
+        guard let settings = configuration.lnbits else {
+            return StubPaymentBackend(database: database, fault: configuration.faultStubPaymentReport)
+        }
         let client = LNbitsClient(baseURL: settings.url, apiKey: settings.invoiceKey, http: http)
         let (backend, wallet, trouble) = try await LNbitsPaymentBackend.connect(client)
         if let wallet {

@@ -15,11 +15,14 @@ final class Daemon: Sendable {
     private let watcherTask: Task<Void, Never>
     private let group: MultiThreadedEventLoopGroup
     private let threadPool: NIOThreadPool
+    /// Held until the daemon is released: no second daemon can start on the state folder meanwhile.
+    private let stateFolderLock: StateFolderLock
 
     private init(
         server: SocketServer, provisioner: Provisioner, watcherTask: Task<Void, Never>,
-        group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool
+        group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, stateFolderLock: StateFolderLock
     ) {
+        self.stateFolderLock = stateFolderLock
         self.server = server
         self.provisioner = provisioner
         self.watcherTask = watcherTask
@@ -29,6 +32,8 @@ final class Daemon: Sendable {
 
     static func start(configuration: DaemonConfiguration, logger: Logger) async throws -> Daemon {
         try StateDirectory.prepare(configuration.stateDirectory)
+        // Before the master key, the database, the socket and any resumed work (see StateFolderLock).
+        let stateFolderLock = try StateFolderLock.acquire(stateDirectory: configuration.stateDirectory)
         let masterKey: [UInt8]
         do {
             masterKey = try MasterKeyFile.loadOrCreate(at: configuration.stateDirectory + "/master.key")
@@ -109,7 +114,8 @@ final class Daemon: Sendable {
             "timmyd \(TimmyVersion.string) started",
             metadata: ["payments": "\(payments.mode.rawValue)", "provisioning": "\(provider.mode.rawValue)"])
         return Daemon(
-            server: server, provisioner: provisioner, watcherTask: watcherTask, group: group, threadPool: threadPool)
+            server: server, provisioner: provisioner, watcherTask: watcherTask, group: group, threadPool: threadPool,
+            stateFolderLock: stateFolderLock)
     }
 
     func stop() async {

@@ -55,6 +55,9 @@ struct TimmyDaemon: AsyncParsableCommand {
         } catch let error as ConfigurationError {
             logger.critical("cannot start: \(error)")
             throw ExitCode(78)
+        } catch let error as StateFolderInUse {
+            logger.critical("cannot start: \(error)")
+            throw ExitCode(StateFolderInUse.exitCode)
         }
     }
 }

@@ -9,6 +9,7 @@ private let expectedMoves: [JobEvent: [JobState: JobState]] = [
     .invoiceExpired: [.awaitingPayment: .expired],
     .cancelledByBuyer: [.awaitingPayment: .cancelled],
     .latePaymentRefundable: [.expired: .failed, .cancelled: .failed],
+    .paymentUnverified: [.awaitingPayment: .failed, .expired: .failed, .cancelled: .failed],
     .provisioningSucceeded: [.provisioning: .ready],
     .provisioningFailed: [.provisioning: .failed],
     .retryRequested: [.failed: .provisioning],
@@ -21,7 +22,7 @@ private let expectedMoves: [JobEvent: [JobState: JobState]] = [
 /// Events the daemon raises by itself (watcher, provisioner, refund payer); the
 /// rest need a person: the buyer or the operator.
 private let automaticEvents: Set<JobEvent> = [
-    .paymentConfirmed, .latePaymentRefundable, .invoiceExpired, .provisioningSucceeded, .provisioningFailed, .refundSettled, .refundFailed,
+    .paymentConfirmed, .latePaymentRefundable, .paymentUnverified, .invoiceExpired, .provisioningSucceeded, .provisioningFailed, .refundSettled, .refundFailed,
 ]
 
 private struct Pair: Sendable, CustomTestStringConvertible {
@@ -46,7 +47,7 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
         let actual = allPairs.filter { JobStateMachine.target(of: $0.event, from: $0.state) != nil }.count
         let expected = expectedMoves.values.map(\.count).reduce(0, +)
         #expect(actual == expected)
-        #expect(actual == 14)
+        #expect(actual == 17)
     }
 
     @Test(arguments: JobEvent.allCases)
@@ -73,8 +74,8 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
     }
 
     /// Settled states (where `bootstrap.watch` stops) have no automatic way out,
-    /// except a late payment reviving an expired or cancelled job (provisioned, or held
-    /// for a refund under `LATE_PAYMENT_POLICY=refund`), which is documented.
+    /// except a late payment reviving an expired or cancelled job (provisioned, held
+    /// for a refund under `LATE_PAYMENT_POLICY=refund`, or failed as unverified), which is documented.
     @Test func settledStatesHaveNoAutomaticExitsButTheDocumentedLatePayment() {
         var automaticExits: [JobState: Set<JobEvent>] = [:]
         for pair in allPairs where pair.state.isSettled && automaticEvents.contains(pair.event) {
@@ -82,7 +83,7 @@ private let allPairs = JobEvent.allCases.flatMap { event in JobState.allCases.ma
                 automaticExits[pair.state, default: []].insert(pair.event)
             }
         }
-        let latePayment: Set<JobEvent> = [.paymentConfirmed, .latePaymentRefundable]
+        let latePayment: Set<JobEvent> = [.paymentConfirmed, .latePaymentRefundable, .paymentUnverified]
         #expect(automaticExits == [.expired: latePayment, .cancelled: latePayment])
     }
 

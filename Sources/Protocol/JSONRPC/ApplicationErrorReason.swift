@@ -20,6 +20,8 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case fingerprintMismatch = "fingerprint_mismatch"
     /// `bootstrap.confirmKey` before any `bootstrap.claimKey`: there is no delivery to confirm.
     case keyNotClaimed = "key_not_claimed"
+    /// A refund invoice another job's refund already uses (or was paid with).
+    case invoiceAlreadyUsed = "invoice_already_used"
 
     public var code: Int {
         switch self {
@@ -38,6 +40,7 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .teardownIncomplete: -32013
         case .fingerprintMismatch: -32014
         case .keyNotClaimed: -32015
+        case .invoiceAlreadyUsed: -32020
         }
     }
 }

@@ -53,7 +53,7 @@ struct RetryPolicy: Sendable {
     /// so many jobs hitting a limit together spread out instead of retrying in step.
     func backoff(attempt: Int) -> Int64 {
         let exponent = min(attempt - 1, 20)
-        let full = min(maximumDelayMilliseconds, baseDelayMilliseconds * (Int64(1) << Int64(exponent)))
+        let full = min(maximumDelayMilliseconds, baseDelayMilliseconds.saturatingMultiplied(by: Int64(1) << Int64(max(exponent, 0))))
         return full / 2 + Int64(Double(full / 2) * random())
     }
 
@@ -61,12 +61,14 @@ struct RetryPolicy: Sendable {
     /// time when the quota is spent. Nil when it asked for none.
     func serverDelay(_ headers: [String: String]) -> Int64? {
         if let text = headers["retry-after"], let seconds = Int64(text.trimmingWhitespace()), seconds >= 0 {
-            return min(seconds * 1000, maximumServerDelayMilliseconds)
+            // Saturating: a header of 2^63-1 seconds is "the longest", not a trap.
+            return min(seconds.saturatingMultiplied(by: 1000), maximumServerDelayMilliseconds)
         }
         if headers["ratelimit-remaining"]?.trimmingWhitespace() == "0", let text = headers["ratelimit-reset"],
             let reset = Int64(text.trimmingWhitespace())
         {
-            return min(max(reset - now(), 1) * 1000, maximumServerDelayMilliseconds)
+            let wait = max(reset.saturatingAdding(-now()), 1)
+            return min(wait.saturatingMultiplied(by: 1000), maximumServerDelayMilliseconds)
         }
         return nil
     }

@@ -58,6 +58,7 @@ struct ConfigurationLoader {
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
             faultCrashAfterRefundSent: boolean("TIMMY_FAULT_CRASH_AFTER_REFUND_SENT"),
             faultCrashBeforeRecording: try phase("TIMMY_FAULT_CRASH_BEFORE_RECORDING"),
+            faultStubPaymentReport: try stubPaymentFault(),
             lnbits: try lnbitsSettings(),
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),
@@ -102,6 +103,15 @@ struct ConfigurationLoader {
             throw ConfigurationError("\(name) must be an octal file mode such as 0660")
         }
         return mode
+    }
+
+    private func stubPaymentFault() throws -> StubPaymentFault? {
+        guard let text = string("TIMMY_FAULT_STUB_PAYMENT_REPORT") else { return nil }
+        guard let fault = StubPaymentFault(rawValue: text) else {
+            let known = StubPaymentFault.allCases.map(\.rawValue).joined(separator: " or ")
+            throw ConfigurationError("TIMMY_FAULT_STUB_PAYMENT_REPORT must be \(known)")
+        }
+        return fault
     }
 
     private func keyAlgorithm() throws -> SSHKeyAlgorithm {

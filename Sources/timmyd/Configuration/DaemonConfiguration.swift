@@ -92,6 +92,8 @@ struct DaemonConfiguration: Sendable {
     /// Fault injection for crash tests: SIGKILL right after this phase's upstream calls
     /// returned, before the outcome is recorded (a restart must find, not re-create).
     var faultCrashBeforeRecording: ProvisionPhase?
+    /// Fault injection: the stub payment backend misreports paid invoices this way.
+    var faultStubPaymentReport: StubPaymentFault? = nil
 
     var lnbits: LNbitsSettings?
     var digitalOcean: DigitalOceanSettings?

@@ -43,6 +43,8 @@ enum HTTPErrorMapping {
         case .refundFailed: .badGateway
         // Admin-only (retry, destroy), never reached over HTTP; mapped for completeness.
         case .teardownIncomplete: .badGateway
+        // The buyer's invoice clashes with one already used: make a new one.
+        case .invoiceAlreadyUsed: .conflict
         }
     }
 }

@@ -24,6 +24,7 @@ enum AdminJobPresenter {
             "nodeIpv4": job.nodeIPv4.map(JSONValue.string),
             "tailscaleHostname": job.tailscaleHostname.map(JSONValue.string),
             "error": job.publicError.map(JSONValue.string), "errorDetail": job.errorDetail.map(JSONValue.string),
+            "errorReason": job.errorReason.map(JSONValue.string),
             "createdAt": .string(job.createdAt.rfc3339), "updatedAt": .string(job.updatedAt.rfc3339),
             "readyAt": job.readyAt.map { .string($0.rfc3339) },
             "refundAmountSats": job.refundAmountSats.map(JSONValue.int),

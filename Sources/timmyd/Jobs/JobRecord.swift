@@ -38,6 +38,9 @@ struct JobRecord: Sendable {
     var lnbitsURL: String?
     var publicError: String?
     var errorDetail: String?
+    /// A stable word for why the job failed, where one matters to what may follow
+    /// (`JobFailure.paymentUnverified`: only an admin may refund it).
+    var errorReason: String? = nil
     /// The invoice a refund pays, fixed before the first attempt (see `Refunder`).
     var refundBolt11: String?
     var refundPaymentHash: String?
@@ -56,6 +59,15 @@ struct JobRecord: Sendable {
 
     /// Delivered, and confirmed or past its confirmation window: no longer held.
     var keyDeliveredAndWiped: Bool { keyClaimedAt != nil && sealedPrivateKey == nil }
+
+    /// Whether the job failed because its payment could not be verified.
+    var paymentUnverified: Bool { state == .failed && errorReason == JobFailure.paymentUnverified }
+}
+
+/// Stable words stored in `error_reason`.
+enum JobFailure {
+    /// Reported paid, but the amount or preimage did not check out.
+    static let paymentUnverified = "payment_unverified"
 }
 
 extension JobRecord {
@@ -97,6 +109,7 @@ extension JobRecord {
         lnbitsURL = row.string("lnbits_url")
         publicError = row.string("error_public")
         errorDetail = row.string("error_detail")
+        errorReason = row.string("error_reason")
         refundBolt11 = row.string("refund_bolt11")
         refundPaymentHash = row.string("refund_payment_hash")
         refundAmountSats = row.int("refund_amount_sats")

@@ -10,6 +10,10 @@ enum JobEvent: String, Sendable, CaseIterable {
     case cancelledByBuyer
     /// A payment after expiry or cancel, held for a refund (`LATE_PAYMENT_POLICY=refund`).
     case latePaymentRefundable
+    /// The backend reported the invoice paid, but the payment failed verification (amount
+    /// or preimage): money may have arrived, so the job goes where an admin sees it and
+    /// can refund it, never back to "nothing was charged".
+    case paymentUnverified
     case provisioningSucceeded
     case provisioningFailed
     case retryRequested
@@ -35,6 +39,9 @@ enum JobStateMachine {
         case (.paymentConfirmed, .cancelled): .provisioning
         case (.latePaymentRefundable, .expired): .failed
         case (.latePaymentRefundable, .cancelled): .failed
+        case (.paymentUnverified, .awaitingPayment): .failed
+        case (.paymentUnverified, .expired): .failed
+        case (.paymentUnverified, .cancelled): .failed
         case (.invoiceExpired, .awaitingPayment): .expired
         case (.cancelledByBuyer, .awaitingPayment): .cancelled
         case (.provisioningSucceeded, .provisioning): .ready

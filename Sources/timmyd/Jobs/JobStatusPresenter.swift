@@ -40,6 +40,8 @@ enum JobStatusPresenter {
                     + "you saved it, or until \(confirmBy.rfc3339)."
             }
             return "Your node is ready."
+        case .failed where job.paymentUnverified:
+            return "Your payment could not be verified, so no node was built. The operator will check it and refund you."
         case .failed:
             // The stored message is a sentence; end it exactly once.
             var reason = job.publicError ?? "unknown error"
@@ -80,6 +82,8 @@ enum JobStatusPresenter {
             steps.append("Check the node: /opt/timmy-node/ops.sh status")
             if let hostname = job.tailscaleHostname { steps.append("On your tailnet the node is \(hostname)") }
             return steps
+        case .failed where job.paymentUnverified:
+            return ["Contact the operator with your job id (\(job.id)); they can refund the payment."]
         case .failed:
             return ["Ask for a refund with a Lightning invoice for at most \(job.amountSats) sats."]
         case .expired, .cancelled:

@@ -21,8 +21,11 @@ enum PaymentVerifier {
             guard SHA256Digest.hex(preimageBytes) == paymentHash.lowercased() else {
                 return .refused("reported paid but sha256(preimage) does not match the payment hash")
             }
-            guard amountMsat == expectedAmountSats * 1000 else {
-                return .refused("reported paid \(amountMsat) msat, expected \(expectedAmountSats * 1000) msat")
+            guard let expectedMsat = Millisatoshis.from(sats: expectedAmountSats) else {
+                return .refused("the price of \(expectedAmountSats) sats does not fit in msat")
+            }
+            guard amountMsat == expectedMsat else {
+                return .refused("reported paid \(amountMsat) msat, expected \(expectedMsat) msat")
             }
             return .paid(preimage: preimage.lowercased())
         }

@@ -13,8 +13,6 @@ final class PaymentWatcher: Sendable {
     private let provisioner: Provisioner
     private let configuration: DaemonConfiguration
     private let logger: Logger
-    /// Refusals already written to the job's history, so a bad report is recorded once, not every round.
-    private let reportedRefusals = NIOLockedValueBox<Set<String>>([])
     private let health = NIOLockedValueBox<BackendHealth>(BackendHealth())
     private let rounds = NIOLockedValueBox<Int>(0)
     /// Jobs past their deadline (in the late-payment grace period) are asked about
@@ -53,11 +51,9 @@ final class PaymentWatcher: Sendable {
                 failures += 1
                 logger.warning("payment check failed; retrying with backoff", metadata: ["error": "\(error)"])
             }
-            // Back off on upstream trouble: double the wait per failure, up to 32 rounds,
-            // and never sooner than a rate limit's Retry-After.
-            let factor = Int64(1) << Int64(min(failures, 5))
-            var wait = configuration.paymentPollIntervalMilliseconds * factor
-            if failures > 0, let retryAfter = lastRetryAfterSeconds() { wait = max(wait, retryAfter * 1000) }
+            let wait = Self.waitMilliseconds(
+                pollInterval: configuration.paymentPollIntervalMilliseconds, failures: failures,
+                retryAfterSeconds: failures > 0 ? lastRetryAfterSeconds() : nil)
             try? await Task.sleep(for: .milliseconds(wait))
         }
     }
@@ -65,17 +61,13 @@ final class PaymentWatcher: Sendable {
     /// One round over every invoice that may still be paid: open ones every round,
     /// those in the late-payment grace period every `lateInvoiceRoundStride` rounds.
     func checkOpenInvoices() async throws {
-        let now = Timestamp.now()
-        let graceMilliseconds = configuration.latePaymentGraceSeconds * 1000
         let round = rounds.withLockedValue { round in
             defer { round += 1 }
             return round
         }
         let includeLate = round % Self.lateInvoiceRoundStride == 0
-        let candidates = try store.jobs(in: [.awaitingPayment, .expired, .cancelled]).filter { job in
-            job.state == .awaitingPayment
-                || (includeLate && job.invoiceExpiresAt.milliseconds + graceMilliseconds > now.milliseconds)
-        }
+        let lateSince = Timestamp.now().adding(seconds: -configuration.latePaymentGraceSeconds)
+        let candidates = try store.jobsWatchedForPayment(lateSince: includeLate ? lateSince : nil)
         guard !candidates.isEmpty else { return }
         let reports: [String: PaymentReport]
         do {
@@ -89,6 +81,22 @@ final class PaymentWatcher: Sendable {
             guard let report = reports[job.paymentHash] else { continue }
             try await settle(job, report: report, actor: nil)
         }
+    }
+
+    /// A server's Retry-After is obeyed up to this; a larger one (or a huge number
+    /// meant to overflow the conversion to milliseconds) waits this long.
+    static let maximumRetryAfterSeconds: Int64 = 3600
+
+    /// The wait before the next round. Upstream trouble backs off: double the wait per
+    /// failure, up to 32 rounds, and never sooner than a rate limit's Retry-After.
+    static func waitMilliseconds(pollInterval: Int64, failures: Int, retryAfterSeconds: Int64?) -> Int64 {
+        let factor = Int64(1) << Int64(min(max(failures, 0), 5))
+        var wait = pollInterval.saturatingMultiplied(by: factor)
+        if let retryAfterSeconds {
+            let obeyed = min(max(retryAfterSeconds, 0), maximumRetryAfterSeconds)
+            wait = max(wait, obeyed * 1000)
+        }
+        return wait
     }
 
     private func lastRetryAfterSeconds() -> Int64? { health.withLockedValue { $0.retryAfterSeconds } }
@@ -131,12 +139,7 @@ final class PaymentWatcher: Sendable {
             await provisioner.start(jobID: job.id)
             return moved
         case .refused(let why):
-            let first = reportedRefusals.withLockedValue { $0.insert(job.id).inserted }
-            if first {
-                logger.error("payment report refused", metadata: ["job": "\(job.id)", "why": "\(why)"])
-                try store.note("payment report refused: \(why)", on: job.id, actor: nil)
-            }
-            return job
+            return try failUnverified(job, why: why, report: report, actor: actor)
         case .unpaid:
             guard job.state == .awaitingPayment, Timestamp.now() >= job.invoiceExpiresAt else { return job }
             let expired = try store.apply(
@@ -163,6 +166,33 @@ extension PaymentWatcher {
                 ])
         else { return try store.job(id: job.id) ?? job }
         return held
+    }
+}
+
+extension PaymentWatcher {
+    /// A "paid" that failed verification: money may have arrived, so the job must not stay
+    /// where the buyer can cancel it as "nothing was charged". It fails with
+    /// `payment_unverified`, the report recorded, and only an admin may refund it.
+    fileprivate func failUnverified(_ job: JobRecord, why: String, report: PaymentReport, actor: ActorUID) throws
+        -> JobRecord
+    {
+        var reported: [(String, SQLValue)] = [("paid_at", .integer(Timestamp.now().milliseconds))]
+        // What the backend claimed, for the admin; bounded, since it failed the checks.
+        if case .paid(let preimage, _) = report, preimage.utf8.count <= 128 {
+            reported.append(("preimage", .text(preimage)))
+        }
+        guard
+            let failed = try store.apply(
+                .paymentUnverified, to: job.id, from: job.state, actor: actor,
+                reason: "payment report refused: \(why)",
+                setting: reported + [
+                    ("error_public", .text("The payment could not be verified; the operator will check it and refund you")),
+                    ("error_detail", .text("payment_unverified: \(why)")),
+                    ("error_reason", .text(JobFailure.paymentUnverified)),
+                ])
+        else { return try store.job(id: job.id) ?? job }
+        logger.error("payment report refused; job failed for an admin to check", metadata: ["job": "\(job.id)", "why": "\(why)"])
+        return failed
     }
 }
 

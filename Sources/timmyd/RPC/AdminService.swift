@@ -40,8 +40,10 @@ struct AdminService: Sendable {
         for row in try store.database.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
             if let state = row.string("state") { byState[state] = .int(row.int("n") ?? 0) }
         }
+        // A payment that failed verification is not money taken (see `JobFailure.paymentUnverified`).
         let taken = try store.database.queryOne(
-            "SELECT COALESCE(SUM(amount_sats), 0) AS sats, COUNT(*) AS n FROM jobs WHERE paid_at IS NOT NULL")
+            "SELECT COALESCE(SUM(amount_sats), 0) AS sats, COUNT(*) AS n FROM jobs WHERE paid_at IS NOT NULL "
+                + "AND error_reason IS NOT ?", [.text(JobFailure.paymentUnverified)])
         let durations = try store.database.query(
             "SELECT ready_at - provisioning_started_at AS ms FROM jobs WHERE ready_at IS NOT NULL ORDER BY ms"
         ).compactMap { $0.int("ms") }

@@ -8,17 +8,17 @@ struct RefundService: Sendable {
     func refund(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let request = try RefundParams(json: params ?? .object([:]))
         let job = try JobAuthorizer(store: store).job(request.credentials)
-        return try await refund(job.id, bolt11: request.bolt11, caller: caller)
+        return try await refund(job.id, bolt11: request.bolt11, caller: caller, byOperator: false)
     }
 
     func adminRefund(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let request = try AdminRefundParams(json: params ?? .object([:]))
         // The refunder answers `not_found` for an unknown id itself.
-        return try await refund(request.jobId, bolt11: request.bolt11, caller: caller)
+        return try await refund(request.jobId, bolt11: request.bolt11, caller: caller, byOperator: true)
     }
 
-    private func refund(_ jobID: String, bolt11: String, caller: Caller) async throws -> MethodOutcome {
-        let job = try await refunder.refund(jobID: jobID, bolt11: bolt11, actor: caller.uid)
+    private func refund(_ jobID: String, bolt11: String, caller: Caller, byOperator: Bool) async throws -> MethodOutcome {
+        let job = try await refunder.refund(jobID: jobID, bolt11: bolt11, actor: caller.uid, byOperator: byOperator)
         return MethodOutcome(JobStatusPresenter.status(of: job).json)
     }
 }

@@ -8,16 +8,13 @@ enum RefundRules {
     static let minimumRemainingLifetimeSeconds: Int64 = 60
 
     static func check(
-        _ invoice: DecodedInvoice, for job: JobRecord, isOwnInvoice: Bool, now: Timestamp
+        _ invoice: DecodedInvoice, for job: JobRecord, isOwnInvoice: Bool, now: Timestamp, byOperator: Bool = false
     ) throws(JSONRPCError) {
-        guard job.state == .failed, job.paidAt != nil else {
-            throw refusalForState(of: job)
-        }
+        try checkRefundable(job, byOperator: byOperator)
         guard let amountMsat = invoice.amountMsat, amountMsat > 0 else {
             throw .invalidParams("The invoice must be for a fixed amount above zero.", field: "bolt11")
         }
-        let paidMsat = job.amountSats * 1000
-        guard amountMsat <= paidMsat else {
+        guard let paidMsat = Millisatoshis.from(sats: job.amountSats), amountMsat <= paidMsat else {
             throw .invalidParams(
                 "The invoice asks for \(amountMsat / 1000) sats; at most \(job.amountSats) sats (what was paid) can be refunded.",
                 field: "bolt11")
@@ -27,6 +24,18 @@ enum RefundRules {
         }
         guard invoice.expiresAt.milliseconds > now.milliseconds + minimumRemainingLifetimeSeconds * 1000 else {
             throw .invalidParams("The invoice has expired (or expires within a minute); make a new one.", field: "bolt11")
+        }
+    }
+
+    /// Whether the job may be refunded at all, before its invoice is looked at: a paid job
+    /// that failed. One whose payment failed verification is the operator's to refund: what
+    /// arrived (if anything) is not known, so the buyer cannot name the amount.
+    static func checkRefundable(_ job: JobRecord, byOperator: Bool) throws(JSONRPCError) {
+        guard job.state == .failed, job.paidAt != nil else { throw refusalForState(of: job) }
+        guard byOperator || !job.paymentUnverified else {
+            throw .application(
+                .wrongState, "The payment for this job could not be verified; the operator checks it and refunds it.",
+                extra: ["state": job.state.json, "errorReason": .string(JobFailure.paymentUnverified)])
         }
     }
 

@@ -36,12 +36,14 @@ actor Refunder {
     ///
     /// - Returns: the job as it stands after the attempt: `refunded`, or still
     ///   `refunding` when the outcome is not known yet (the resumer finishes it).
-    func refund(jobID: String, bolt11: String, actor: ActorUID) async throws -> JobRecord {
+    /// - Parameter byOperator: an admin asked (`admin.jobs.refund`): may also refund a job
+    ///   whose payment failed verification.
+    func refund(jobID: String, bolt11: String, actor: ActorUID, byOperator: Bool = false) async throws -> JobRecord {
         guard let payer = availability.payer else {
             throw JSONRPCError.application(.refundsDisabled, "Refunds are not available: \(disabledReason ?? "").")
         }
         guard let job = try store.job(id: jobID) else { throw JSONRPCError.application(.notFound, "No job with that id.") }
-        guard job.state == .failed, job.paidAt != nil else { throw RefundRules.refusalForState(of: job) }
+        try RefundRules.checkRefundable(job, byOperator: byOperator)
 
         let invoice: DecodedInvoice
         let ownInvoice: Bool
@@ -55,18 +57,27 @@ actor Refunder {
             logger.warning("refund invoice check failed upstream", metadata: ["job": "\(jobID)", "error": "\(error)"])
             throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
         }
-        try RefundRules.check(invoice, for: job, isOwnInvoice: ownInvoice, now: .now())
+        try RefundRules.check(invoice, for: job, isOwnInvoice: ownInvoice, now: .now(), byOperator: byOperator)
+        // An invoice settles once: a second job refunding to it would be marked refunded by
+        // the first job's payment. The unique index on the hash decides a race; this check
+        // only answers the common case before anything moves.
+        let paymentHash = invoice.paymentHash.lowercased()
+        if try store.jobRefunding(toPaymentHash: paymentHash) != nil { throw Self.invoiceAlreadyUsed }
 
         let amountSats = (invoice.amountMsat ?? 0) / 1000
-        guard
-            let started = try store.apply(
+        let moved: JobRecord?
+        do {
+            moved = try store.apply(
                 .refundStarted, to: jobID, from: .failed, actor: actor,
-                reason: "refund of \(amountSats) sats started, payment hash \(invoice.paymentHash)",
+                reason: "refund of \(amountSats) sats started, payment hash \(paymentHash)",
                 setting: [
-                    ("refund_bolt11", .text(bolt11)), ("refund_payment_hash", .text(invoice.paymentHash)),
+                    ("refund_bolt11", .text(bolt11)), ("refund_payment_hash", .text(paymentHash)),
                     ("refund_amount_sats", .integer(amountSats)),
                 ])
-        else {
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            throw Self.invoiceAlreadyUsed
+        }
+        guard let started = moved else {
             throw RefundRules.refusalForState(of: try store.job(id: jobID) ?? job)
         }
         logger.notice("refund started", metadata: ["job": "\(jobID)", "sats": "\(amountSats)", "uid": "\(actor.map { "\($0)" } ?? "-")"])
@@ -79,6 +90,10 @@ actor Refunder {
         }
         return outcome
     }
+
+    static let invoiceAlreadyUsed = JSONRPCError.application(
+        .invoiceAlreadyUsed,
+        "That invoice is already used for another refund; an invoice can be paid only once. Make a new one.")
 
     /// Settles every job left in `refunding` by an earlier run or an unknown outcome:
     /// asks the backend about the stored hash first, and pays only if it never saw it.

@@ -13,13 +13,17 @@ struct StubRefundPayer: RefundPayer {
         let text = bolt11.lowercased()
         let afterPrefix = text.dropFirst(Self.invoicePrefix.count)
         let digits = afterPrefix.prefix { $0.isASCII && $0.isNumber }
-        guard text.hasPrefix(Self.invoicePrefix), text.utf8.count <= 200,
-            afterPrefix.dropFirst(digits.count).hasPrefix("sat"), let sats = Int64(digits)
+        guard text.hasPrefix(Self.invoicePrefix), text.utf8.count <= 200, !digits.isEmpty,
+            afterPrefix.dropFirst(digits.count).hasPrefix("sat")
         else {
             throw InvoiceRejected(description: "not a stub refund invoice (stub payments take `lnstubrefund<sats>sat…`)")
         }
+        // Any number of digits may follow the prefix: one that does not fit in msat is refused, never multiplied.
+        guard let sats = Int64(digits), let msat = Millisatoshis.from(sats: sats) else {
+            throw InvoiceRejected(description: "an invoice for more sats than any payment can carry")
+        }
         return DecodedInvoice(
-            paymentHash: Self.paymentHash(of: text), amountMsat: sats * 1000, expiresAt: Timestamp(milliseconds: Int64.max / 2))
+            paymentHash: Self.paymentHash(of: text), amountMsat: msat, expiresAt: Timestamp(milliseconds: Int64.max / 2))
     }
 
     func pay(_ bolt11: String) async throws -> OutgoingPaymentState {

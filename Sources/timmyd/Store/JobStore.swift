@@ -144,8 +144,9 @@ final class JobStore: Sendable {
         let sets = (columns + [("updated_at", .integer(now.milliseconds))])
         let sql = "UPDATE jobs SET \(sets.map { "\($0.0) = ?" }.joined(separator: ", ")) "
             + "WHERE id = ? AND state = ? AND (\(extraCondition)) RETURNING *"
-        return try database.queryOne(sql, sets.map(\.1) + [.text(id), .text(state.rawValue)])
-            .map(JobRecord.init(row:))
+        let row = try database.queryOne(sql, sets.map(\.1) + [.text(id), .text(state.rawValue)])
+        if row != nil && Self.wipesASecret(columns) { purgeWipedSecrets() }
+        return try row.map(JobRecord.init(row:))
     }
 
     /// Appends an event that is not a transition (an admin action, a refused payment).
@@ -153,6 +154,13 @@ final class JobStore: Sendable {
         try database.transaction { tx in
             try Self.appendEvent(tx, jobID: id, at: .now(), from: nil, to: nil, phase: nil, actor: actor, reason: reason)
         }
+    }
+
+    /// The job whose refund uses (or was paid to) an invoice with this payment hash, if any.
+    func jobRefunding(toPaymentHash paymentHash: String) throws -> String? {
+        try database.queryOne(
+            "SELECT id FROM jobs WHERE refund_payment_hash = ?", [.text(paymentHash.lowercased())]
+        )?.string("id")
     }
 
     /// Whether some job's invoice has this payment hash.
@@ -166,6 +174,28 @@ final class JobStore: Sendable {
             "SELECT * FROM jobs WHERE state IN (\(marks)) ORDER BY created_at, id", states.map { .text($0.rawValue) }
         ).map(JobRecord.init(row:))
     }
+
+    /// Jobs whose invoice may still be paid: every job awaiting payment and, with
+    /// `lateSince`, expired or cancelled jobs whose invoice expired after it (the
+    /// late-payment grace window). Both legs are index searches
+    /// (`jobs_by_state`, `jobs_by_state_invoice_expiry`), so jobs that left the window
+    /// long ago cost a watcher round nothing.
+    func jobsWatchedForPayment(lateSince cutoff: Timestamp?) throws -> [JobRecord] {
+        guard let cutoff else { return try jobs(in: [.awaitingPayment]) }
+        return try database.query(
+            Self.watchedForPaymentSQL,
+            [
+                .text(JobState.awaitingPayment.rawValue), .text(JobState.expired.rawValue),
+                .text(JobState.cancelled.rawValue), .integer(cutoff.milliseconds),
+            ]
+        ).map(JobRecord.init(row:))
+    }
+
+    static let watchedForPaymentSQL = """
+        SELECT * FROM jobs WHERE state = ?
+        UNION ALL
+        SELECT * FROM jobs WHERE state IN (?, ?) AND invoice_expires_at > ?
+        """
 
     /// One page of jobs, newest first. The cursor is the last row's `created_at:id`.
     func page(state: JobState?, limit: Int64, after cursor: (Timestamp, String)?) throws -> [JobRecord] {
@@ -212,9 +242,28 @@ final class JobStore: Sendable {
             return row
         }
         guard let row else { return nil }
+        if Self.wipesASecret(columns) { purgeWipedSecrets() }
         let job = try JobRecord(row: row)
         changes.announce(jobID: id)
         return job
+    }
+
+    // MARK: Wiping secrets
+
+    /// Columns holding a sealed secret; setting one to NULL is a wipe.
+    static let sealedSecretColumns: Set<String> = ["ssh_private_key_sealed", "tailscale_auth_key_sealed"]
+
+    static func wipesASecret(_ columns: [(String, SQLValue)]) -> Bool {
+        columns.contains { sealedSecretColumns.contains($0.0) && $0.1 == .null }
+    }
+
+    /// Every wipe ends here, after its transaction committed. `secure_delete` has zeroed
+    /// the sealed bytes in the database file's page, but the WAL still holds earlier
+    /// images of that page; a TRUNCATE checkpoint writes the wiped page home and empties
+    /// the WAL. A failure leaves those images for SQLite's next checkpoint: the wipe itself
+    /// is committed, and throwing now would tell a caller it did not happen.
+    func purgeWipedSecrets() {
+        _ = try? database.checkpointTruncatingWAL()
     }
 
     static func appendEvent(
@@ -289,7 +338,7 @@ extension JobStore {
             return row
         }
         guard let row else { return nil }
-        checkpointAfterWipe()
+        purgeWipedSecrets()
         changes.announce(jobID: id)
         return try JobRecord(row: row)
     }
@@ -313,7 +362,7 @@ extension JobStore {
             }
             return rows.compactMap { $0.string("id") }
         }
-        if !ids.isEmpty { checkpointAfterWipe() }
+        if !ids.isEmpty { purgeWipedSecrets() }
         for id in ids { changes.announce(jobID: id) }
         return ids
     }
@@ -325,16 +374,10 @@ extension JobStore {
         )?.int("next").map(Timestamp.init(milliseconds:))
     }
 
-    /// `secure_delete` zeroes the wiped key in the database file; a checkpoint moves
-    /// that page out of the WAL too, so the old sealed copy does not linger there.
-    private func checkpointAfterWipe() {
-        _ = try? database.query("PRAGMA wal_checkpoint(TRUNCATE)")
-    }
-
     /// Wipes private keys nobody claimed within the retention period.
     func wipeUnclaimedKeys(readyBefore cutoff: Timestamp) throws -> [String] {
         let now = Timestamp.now()
-        return try database.transaction { tx in
+        let wiped = try database.transaction { tx in
             let rows = try tx.query(
                 """
                 UPDATE jobs SET ssh_private_key_sealed = NULL, key_wiped_at = ?, updated_at = ?
@@ -349,5 +392,7 @@ extension JobStore {
             }
             return ids
         }
+        if !wiped.isEmpty { purgeWipedSecrets() }
+        return wiped
     }
 }

@@ -91,5 +91,37 @@ enum Schema {
                 CREATE INDEX jobs_by_key_confirm_by ON jobs (key_confirm_by)
                     WHERE key_confirm_by IS NOT NULL AND ssh_private_key_sealed IS NOT NULL;
                 """),
+        Migration(
+            version: 5, name: "money integrity: late-payment window index, refund invoices used once, error reasons",
+            // - The watcher asks only about expired and cancelled invoices still inside the
+            //   late-payment grace window; (state, invoice_expires_at) serves that range, so
+            //   old jobs cost a round nothing.
+            // - One refund invoice settles one job: a second job holding the same hash would be
+            //   marked refunded by the first job's payment. A reopened refund (`refund_failed`)
+            //   clears its hash, so the buyer may pay to a new invoice.
+            //   A database that already holds such pairs keeps the earliest job's hash; each
+            //   later one gets its job id appended (so the index can exist) and a history row
+            //   asking an admin to check whether that refund was really paid.
+            // - `error_reason` is a stable word for why a job failed (`payment_unverified`).
+            sql: """
+                CREATE INDEX jobs_by_state_invoice_expiry ON jobs (state, invoice_expires_at);
+                CREATE TEMP TABLE shared_refund_invoices AS
+                    SELECT later.id AS id FROM jobs AS later
+                    WHERE later.refund_payment_hash IS NOT NULL AND EXISTS (
+                        SELECT 1 FROM jobs AS earlier
+                        WHERE earlier.refund_payment_hash = later.refund_payment_hash
+                            AND (earlier.updated_at < later.updated_at
+                                OR (earlier.updated_at = later.updated_at AND earlier.id < later.id)));
+                INSERT INTO job_events (job_id, at, reason)
+                    SELECT id, CAST(strftime('%s', 'now') AS INTEGER) * 1000,
+                        'refund invoice also used by an earlier job: this refund may not have been paid; check it'
+                    FROM shared_refund_invoices;
+                UPDATE jobs SET refund_payment_hash = refund_payment_hash || ':shared:' || id
+                    WHERE id IN (SELECT id FROM shared_refund_invoices);
+                DROP TABLE shared_refund_invoices;
+                CREATE UNIQUE INDEX jobs_by_refund_payment_hash ON jobs (refund_payment_hash)
+                    WHERE refund_payment_hash IS NOT NULL;
+                ALTER TABLE jobs ADD COLUMN error_reason TEXT;
+                """),
     ]
 }

@@ -14,8 +14,10 @@ struct Timestamp: Sendable, Hashable, Comparable {
 
     static func < (lhs: Timestamp, rhs: Timestamp) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    func adding(seconds: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds + seconds * 1000) }
-    func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds + delta) }
+    /// Saturates at the ends of time rather than trapping: an absurd lifetime from a
+    /// reply or an invoice means "never" (or "long ago"), not a crash.
+    func adding(seconds: Int64) -> Timestamp { adding(milliseconds: seconds.saturatingMultiplied(by: 1000)) }
+    func adding(milliseconds delta: Int64) -> Timestamp { Timestamp(milliseconds: milliseconds.saturatingAdding(delta)) }
 
     /// RFC 3339 in UTC with whole seconds, the wire's time format: `2026-11-26T14:34:25Z`.
     var rfc3339: String {
@@ -26,4 +28,9 @@ struct Timestamp: Sendable, Hashable, Comparable {
         return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
+}
+
+extension Timestamp {
+    /// Unix seconds, saturating like `adding`.
+    init(unixSeconds: Int64) { self.init(milliseconds: unixSeconds.saturatingMultiplied(by: 1000)) }
 }

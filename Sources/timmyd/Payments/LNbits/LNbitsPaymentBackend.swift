@@ -26,9 +26,9 @@ struct LNbitsPaymentBackend: PaymentBackend {
 
     func createInvoice(amountSats: Int64, memo: String, expirySeconds: Int64) async throws -> CreatedInvoice {
         let invoice = try await client.createInvoice(amountSats: amountSats, memo: memo, expirySeconds: expirySeconds)
-        guard invoice.amountMsat == amountSats * 1000 else {
+        guard let expectedMsat = Millisatoshis.from(sats: amountSats), invoice.amountMsat == expectedMsat else {
             throw UpstreamError(
-                description: "LNbits made an invoice for \(invoice.amountMsat) msat instead of \(amountSats * 1000) msat")
+                description: "LNbits made an invoice for \(invoice.amountMsat) msat instead of \(amountSats) sats")
         }
         return CreatedInvoice(paymentRequest: invoice.paymentRequest, paymentHash: invoice.paymentHash, amountMsat: invoice.amountMsat)
     }

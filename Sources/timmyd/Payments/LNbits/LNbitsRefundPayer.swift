@@ -23,7 +23,7 @@ struct LNbitsRefundPayer: RefundPayer {
             let decoded = try await client.decode(bolt11)
             return DecodedInvoice(
                 paymentHash: decoded.paymentHash, amountMsat: decoded.amountMsat,
-                expiresAt: Timestamp(milliseconds: (decoded.date + decoded.expirySeconds) * 1000))
+                expiresAt: Timestamp(unixSeconds: decoded.date).adding(seconds: decoded.expirySeconds))
         } catch {
             // (Matching the case directly in `catch` crashes this compiler.)
             if case .unexpectedStatus(400, let detail) = error {

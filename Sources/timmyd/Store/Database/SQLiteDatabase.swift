@@ -63,6 +63,9 @@ final class SQLiteDatabase: @unchecked Sendable {
             throw SQLiteError.misuse("could not enable WAL journal mode (got \(String(describing: journalMode)))", sql: "PRAGMA journal_mode=WAL")
         }
         _ = try connection.execute("PRAGMA secure_delete=ON", [], cache: false)
+        // After a checkpoint resets the WAL, SQLite truncates it back to this size: a burst
+        // of writes does not leave a large file of old page images (sealed keys among them).
+        _ = try connection.query("PRAGMA journal_size_limit=\(Self.journalSizeLimitBytes)", [], cache: false)
         // Money is involved: FULL fsyncs the WAL on every commit, so a committed transaction
         // survives power loss (NORMAL in WAL mode may lose the latest commits).
         _ = try connection.execute("PRAGMA synchronous=FULL", [], cache: false)
@@ -70,6 +73,23 @@ final class SQLiteDatabase: @unchecked Sendable {
         // foreign_keys=ON is silently ignored by builds without foreign key support.
         guard try connection.query("PRAGMA foreign_keys", [], cache: false).first?[0] == .integer(1) else {
             throw SQLiteError.misuse("could not enable foreign key enforcement", sql: "PRAGMA foreign_keys=ON")
+        }
+    }
+
+    /// The WAL's size after a checkpoint, in bytes (`PRAGMA journal_size_limit`).
+    static let journalSizeLimitBytes = 4 << 20
+
+    /// Copies every page in the WAL into the database file and truncates the WAL to zero
+    /// bytes (`PRAGMA wal_checkpoint(TRUNCATE)`). `secure_delete` zeroes what a statement
+    /// removes from the database file, but the WAL still holds earlier images of the
+    /// page; this is what removes them. Returns false when another connection's reader kept
+    /// the checkpoint from finishing (the pages then go at SQLite's next checkpoint).
+    @discardableResult
+    func checkpointTruncatingWAL() throws -> Bool {
+        try withConnection(sql: "PRAGMA wal_checkpoint(TRUNCATE)") { connection in
+            // The answer is (busy, log frames, checkpointed frames); busy = 1 means it could not finish.
+            let row = try connection.query("PRAGMA wal_checkpoint(TRUNCATE)", [], cache: false).first
+            return row?[0] == .integer(0)
         }
     }
 
