@@ -206,4 +206,17 @@ struct BackupTests {
         // Once the first has finished, the next one runs.
         #expect(try daemon.ctl("backup", daemon.folder + "/third.db").status == 0)
     }
+
+    @Test func aCopyLeftByACrashMidBackupIsRemovedAtStart() throws {
+        let daemon = try DaemonHarness()
+        #expect(mkdir(daemon.stateDirectory, 0o700) == 0)
+        let leftover = daemon.stateDirectory + "/backup-in-progress.db"
+        try Data("an old copy".utf8).write(to: URL(fileURLWithPath: leftover))
+        try daemon.start()
+        #expect(!FileManager.default.fileExists(atPath: leftover))
+        // And a backup leaves nothing behind in the state folder.
+        #expect(try daemon.ctl("backup", daemon.folder + "/copy.db").status == 0)
+        let names = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory)
+        #expect(!names.contains { $0.hasPrefix("backup") }, "\(names)")
+    }
 }

@@ -39,10 +39,8 @@ struct BackupService: Sendable {
         }
         defer { running.withLockedValue { $0 = false } }
 
-        let temporary = configuration.stateDirectory + "/backup-in-progress.db"
-        // A crash during an earlier backup may have left its copy behind.
-        unlink(temporary)
-        unlink(temporary + "-journal")
+        let temporary = Self.copyPath(stateDirectory: configuration.stateDirectory)
+        Self.removeLeftoverCopy(stateDirectory: configuration.stateDirectory)
         let copy: [UInt8]
         let result: DatabaseBackupResult
         do {
@@ -70,6 +68,16 @@ struct BackupService: Sendable {
                 offset = end
             }
         }
+    }
+
+    /// Where the copy is made and checked before it is sent: inside the state folder (0700).
+    static func copyPath(stateDirectory: String) -> String { stateDirectory + "/backup-in-progress.db" }
+
+    /// A crash during a backup leaves its copy behind, holding keys that may since have been
+    /// wiped from the live database: removed at start-up and before each backup.
+    static func removeLeftoverCopy(stateDirectory: String) {
+        unlink(copyPath(stateDirectory: stateDirectory))
+        unlink(copyPath(stateDirectory: stateDirectory) + "-journal")
     }
 
     private static func readAll(_ path: String) throws -> [UInt8] {
