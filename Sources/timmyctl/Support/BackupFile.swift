@@ -13,10 +13,7 @@ final class BackupFile {
 
     init(creating path: String) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else {
-            throw LocalFileError("cannot create \(path): \(String(cString: strerror(errno))) (the backup file must not exist yet)")
-        }
+        descriptor = try createPrivateFile(path, kind: "backup file")
     }
 
     /// Reads the chunks that follow `summary` on `client` into the file, then checks and syncs it.
