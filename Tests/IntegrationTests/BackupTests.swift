@@ -219,4 +219,21 @@ struct BackupTests {
         let names = try FileManager.default.contentsOfDirectory(atPath: daemon.stateDirectory)
         #expect(!names.contains { $0.hasPrefix("backup") }, "\(names)")
     }
+
+    @Test func aDaemonThatDiesMidBackupLeavesNoFileBehind() throws {
+        let daemon = try DaemonHarness(environment: ["BACKUP_PAGES_PER_STEP": "1", "BACKUP_STEP_PAUSE_MS": "100"]).start()
+        let path = daemon.folder + "/copy.db"
+        let backup = Process()
+        backup.executableURL = URL(fileURLWithPath: Binaries.timmyctl)
+        backup.arguments = ["backup", path]
+        backup.environment = ["TIMMY_SOCKET": daemon.socketPath]
+        backup.standardError = FileHandle.nullDevice
+        try backup.run()
+        usleep(300_000)
+        #expect(FileManager.default.fileExists(atPath: path), "timmyctl creates the file before asking")
+        daemon.kill()
+        backup.waitUntilExit()
+        #expect(backup.terminationStatus == 69)
+        #expect(!FileManager.default.fileExists(atPath: path))
+    }
 }
