@@ -51,7 +51,10 @@ let package = Package(
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
-        .testTarget(name: "TimmydTests", dependencies: ["timmyd"]),
+        .testTarget(
+            name: "TimmydTests",
+            // NIOEmbedded: connection handlers tested on an in-memory channel.
+            dependencies: ["timmyd", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"]),
     ]
 )

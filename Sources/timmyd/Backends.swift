@@ -65,7 +65,7 @@ enum Backends {
                 tailscaleKeyExpirySeconds: configuration.tailscale?.keyExpirySeconds ?? 3600, vault: vault,
                 activeTimeoutMilliseconds: settings.dropletActiveTimeoutSeconds * 1000,
                 pollIntervalMilliseconds: settings.dropletPollIntervalMilliseconds, sleeper: RetrySleepers.real,
-                logger: logger, nodeImages: configuration.nodeImages)
+                logger: logger, nodeImages: configuration.nodeImages, nodeSetup: configuration.nodeSetup)
             for trouble in try await provider.checkCredentials() {
                 logger.warning("a cloud API is unavailable at start-up; provisioning will retry", metadata: ["error": "\(trouble)"])
             }

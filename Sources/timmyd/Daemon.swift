@@ -83,7 +83,8 @@ final class Daemon: Sendable {
         let provisioner = Provisioner(
             store: store, provider: provider, vault: vault, keyAlgorithm: configuration.sshKeyAlgorithm,
             threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase,
-            crashBeforeRecording: configuration.faultCrashBeforeRecording, logger: logger)
+            crashBeforeRecording: configuration.faultCrashBeforeRecording, nodeSetup: configuration.nodeSetup,
+            logger: logger)
         let refunder = Refunder(
             store: store, availability: refunds, crashAfterSend: configuration.faultCrashAfterRefundSent, logger: logger)
         let watcher = PaymentWatcher(
@@ -92,7 +93,9 @@ final class Daemon: Sendable {
             store: store, payments: payments, provider: provider, provisioner: provisioner, watcher: watcher,
             refunder: refunder, vault: vault,
             configuration: configuration, logger: logger)
-        let server = SocketServer(configuration: configuration, dispatcher: dispatcher, group: group, logger: logger)
+        let server = SocketServer(
+            configuration: configuration, dispatcher: dispatcher,
+            nodeSetup: NodeSetupReceiver(store: store, logger: logger), group: group, logger: logger)
 
         // Resume interrupted work before taking new requests; an interrupted refund is
         // asked about before anything else can touch its job.

@@ -6,7 +6,11 @@ ssh-keygen, reload, cancel a purchase, let one expire (when invoices are short),
 buy one with the event stream blocked (polling), open a bad link. The "failure"
 scenario (for a daemon whose stub provisioning is told to fail): buy, pay, see
 the failed step, ask for a refund with a bad invoice (the error is shown), then,
-if the daemon takes refunds, with a stub refund invoice until "refunded". Screenshots of each state go to --screenshots.
+if the daemon takes refunds, with a stub refund invoice until "refunded". The "setup"
+scenario (for a daemon provisioning on the fake cloud with NODE_CALLBACK_URL): buy, pay,
+reach "ready", then post the node's setup reports through the proxy with the token from
+the node's user_data (read from the fake cloud) and watch the page show each step, a
+failed step with what to do, and "software is running". Screenshots of each state go to --screenshots.
 
 Run with Debian's python3 (python3-selenium, chromium, chromium-driver), e.g.
 
@@ -27,6 +31,8 @@ import sys
 import tempfile
 import time
 import traceback
+import urllib.error
+import urllib.request
 from urllib.parse import parse_qs, urlparse
 
 from selenium import webdriver
@@ -321,6 +327,66 @@ class BuyerPageTest:
         self.check_console(expected=[("/refund", status) for status in (400, 409, 501, 502, 503)])
         self.check_access_log()
 
+    def run_setup(self):
+        self.open_offer()
+        job_id = self.buy()
+        self.pay(job_id)
+        self.wait_for_state("ready", timeout=max(self.args.timeout, 120))
+        setup = lambda: self.driver.find_element(By.ID, "setup-view").get_attribute("data-setup")
+        check(setup() == "installing", f"a reporting node is shown installing, not {setup()!r}")
+        check(self.driver.find_element(By.ID, "ready-title").text == "Your machine is up", "the title says machine, not node")
+        check(self.status().startswith("ready: Machine up"), f"the status says the machine is up: {self.status()!r}")
+        token = self.node_token(job_id)
+
+        self.report(job_id, token, {"step": "lnd", "state": "running"})
+        self.wait("step 8 to be current", lambda: "step 8 of 10" in self.status()
+                  and self.driver.find_elements(By.CSS_SELECTOR, '#setup-steps li[data-step="lnd"][aria-current="step"]'))
+        done = self.driver.find_elements(By.CSS_SELECTOR, "#setup-steps li.done")
+        check(len(done) == 7, f"the seven steps before LND are ticked, not {len(done)}")
+        self.screenshot("20-setup-installing")
+
+        self.report(job_id, token, {"step": "lnd", "state": "failed", "message": "wallet init timed out"})
+        self.wait("the failed step", lambda: setup() == "failed")
+        failed = self.driver.find_element(By.CSS_SELECTOR, "#setup-steps li.failed").text
+        check("wallet init timed out" in failed, f"the failed step shows the node's note: {failed!r}")
+        steps = self.driver.find_element(By.ID, "next-steps").text
+        check("/var/log/timmy-node-setup.log" in steps and "bash /opt/timmy-node/setup.sh" in steps,
+              f"the next steps say how to look and run the setup again: {steps!r}")
+        self.screenshot("21-setup-failed")
+
+        # The buyer ran the setup again and it finished; the page shows it after a reload.
+        self.report(job_id, token, {"step": "complete", "state": "done"})
+        self.driver.refresh()
+        self.wait("setup complete", lambda: setup() == "complete")
+        check(self.status() == "ready: Your node's software is running.", f"the status says so: {self.status()!r}")
+        check(self.driver.find_element(By.ID, "ready-title").text == "Your node is ready", "and the title")
+        self.screenshot("22-setup-complete")
+        self.check_console()
+        self.check_access_log()
+        print(f"setup reports shown for {job_id}", flush=True)
+
+    def node_token(self, job_id):
+        """The token rendered into the job's droplet user_data, as the fake cloud recorded it."""
+        with urllib.request.urlopen(self.args.fake_cloud_url.rstrip("/") + "/_fake/state", timeout=10) as answer:
+            state = json.load(answer)
+        droplets = [d for d in state.get("droplets", []) if f"timmy-job-{job_id}" in d.get("tags", [])]
+        check(len(droplets) == 1, f"one droplet for the job, not {len(droplets)}")
+        user_data = droplets[0]["_createRequest"]["user_data"]
+        lines = [line for line in user_data.splitlines() if line.startswith("REPORT_TOKEN='")]
+        check(len(lines) == 1, "the user_data carries the node token")
+        return lines[0][len("REPORT_TOKEN='"):-1]
+
+    def report(self, job_id, token, body):
+        """Posts a setup report through the proxy, as the node does."""
+        request = urllib.request.Request(
+            self.base + f"api/nodes/{job_id}/setup", data=json.dumps(body).encode(), method="POST",
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                check(answer.status == 204, f"the report was accepted: {answer.status}")
+        except urllib.error.HTTPError as error:
+            raise Failure(f"the report was refused: {error.code} {error.read()[:300]!r}") from error
+
     def ask_for_refund(self, bolt11, wait_for_answer=True):
         field = self.driver.find_element(By.ID, "refund-bolt11")
         field.clear()
@@ -359,7 +425,7 @@ class BuyerPageTest:
     def main(self):
         self.results = {}
         try:
-            self.run_failure() if self.args.scenario == "failure" else self.run()
+            {"failure": self.run_failure, "setup": self.run_setup}.get(self.args.scenario, self.run)()
             print("RESULT " + json.dumps(self.results), flush=True)
             print("buyer page test: passed", flush=True)
             return 0
@@ -383,7 +449,8 @@ def parse_arguments():
     parser.add_argument("--screenshots", required=True, help="a folder for the PNG screenshots")
     parser.add_argument("--pay-command", required=True,
                         help="pays a job's invoice; {jobId} is replaced by the job id (split like a shell, not run by one)")
-    parser.add_argument("--scenario", choices=["purchase", "failure"], default="purchase")
+    parser.add_argument("--scenario", choices=["purchase", "failure", "setup"], default="purchase")
+    parser.add_argument("--fake-cloud-url", help="setup scenario: the fake cloud's base URL, to read the node's token")
     parser.add_argument("--download-dir", help="where Chromium saves the key (default: a new temporary folder)")
     parser.add_argument("--access-log", help="the proxy's access log, checked for leaked tokens at the end")
     parser.add_argument("--max-expiry-wait", type=int, default=60,

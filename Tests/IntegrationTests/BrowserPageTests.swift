@@ -36,8 +36,19 @@ struct BrowserPageTests {
         #expect(output.contains("refund answer: "))
     }
 
+    @Test func buyerPageShowsTheNodesSetupAsItReportsIt() throws {
+        try BrowserTools.requireOrSkip()
+        let fake = try FakeCloud.startOrSkip()
+        // The node reports through nginx; NODE_CALLBACK_URL only has to be valid here.
+        let daemon = try DaemonHarness(
+            environment: Self.behindNginx.merging(fake.daemonEnvironment) { $1 }
+                .merging(["NODE_CALLBACK_URL": "http://127.0.0.1:9"]) { $1 }).start()
+        let output = try runPageTest(daemon, scenario: "setup", extra: ["--fake-cloud-url", fake.url])
+        #expect(output.contains("setup reports shown for "))
+    }
+
     /// Runs Tests/Browser/buyer_page_test.py against `daemon` behind nginx; its stdout.
-    private func runPageTest(_ daemon: DaemonHarness, scenario: String) throws -> String {
+    private func runPageTest(_ daemon: DaemonHarness, scenario: String, extra: [String] = []) throws -> String {
         let proxy = try NginxServer(daemon: daemon, webRoot: BrowserTools.repositoryRoot + "/contrib/web")
         try FileManager.default.createDirectory(atPath: Self.screenshots, withIntermediateDirectories: true)
         print("browser screenshots (\(scenario)): \(Self.screenshots)")
@@ -48,7 +59,7 @@ struct BrowserPageTests {
                 "--base-url", proxy.baseURL, "--screenshots", Self.screenshots,
                 "--download-dir", daemon.folder + "/downloads", "--access-log", proxy.accessLog,
                 "--pay-command", "\(Binaries.timmyctl) simulate-payment --socket \(daemon.socketPath) {jobId}",
-            ])
+            ] + extra)
         print(result.stdout)
         #expect(
             result.status == 0,

@@ -99,13 +99,35 @@ import Testing
         #expect(unknown.errorReason == "no_route")
     }
 
+    @Test func nginxLimitsRequestRateAndStreamsPerAddress() throws {
+        let (daemon, nginx) = try start()
+        let job = try daemon.create()
+        // Four event streams from one address pass; the fifth is turned away by nginx.
+        let streams = try (0..<4).map { try StreamThroughNginx(nginx: nginx, job: job, name: "events-\($0)") }
+        for stream in streams { #expect(stream.waitFor { $0.contains("awaiting_payment") }, "\(stream.text)") }
+        let fifth = try nginx.request("GET", "/api/bootstrap/\(job.jobId)/events", token: job.accessToken)
+        #expect(fifth.status == 429)
+        #expect(fifth.errorReason == "rate_limited")
+        #expect(fifth.headers["retry-after"] == "1")
+        // A burst of requests: the first pass (up to the burst of 20, less what the streams took), then 429.
+        let urls = (0..<60).flatMap { _ in ["-o", "/dev/null", nginx.baseURL + "/api/info"] }
+        let burst = try runProgram("/usr/bin/curl", ["-s", "-w", "%{http_code}\\n"] + urls)
+        let codes = burst.stdout.split(separator: "\n").map(String.init)
+        #expect(codes.count == 60)
+        #expect(codes.prefix(10).allSatisfy { $0 == "200" }, "\(codes)")
+        #expect(codes.contains("429"), "\(codes)")
+        // The streams held through all this are live: the payment reaches each, and they end.
+        try daemon.simulatePayment(job.jobId)
+        for stream in streams { #expect(stream.waitForEnd(), "\(stream.text)") }
+    }
+
     /// curl -N through nginx, reading the event stream in the background.
     final class StreamThroughNginx {
         let process = Process()
         let output: String
 
-        init(nginx: NginxServer, job: CreateJobResult) throws {
-            output = nginx.folder + "/events.txt"
+        init(nginx: NginxServer, job: CreateJobResult, name: String = "events") throws {
+            output = nginx.folder + "/\(name).txt"
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = [
                 "-c", "exec /usr/bin/curl -sS -N --max-time 30 -o \"$1\" -H \"Authorization: Bearer $2\" \"$3\"", "sh", output,

@@ -27,6 +27,7 @@ import Testing
             (.POST, "/api/bootstrap/\(Self.id)/refund", .refund(jobID: Self.id)),
             (.GET, "/api/bootstrap/\(Self.id)/invoice.svg", .invoiceSVG(jobID: Self.id)),
             (.GET, "/api/info?cache=bust", .info),
+            (.POST, "/api/nodes/\(Self.id)/setup", .nodeSetup(jobID: Self.id)),
         ]
         for (method, uri, route) in cases {
             #expect(HTTPRoute.match(method: method, uri: uri) == .success(route), "\(method) \(uri)")
@@ -38,6 +39,9 @@ import Testing
         #expect(HTTPRoute.match(method: .POST, uri: "/api/info") == .failure(.methodNotAllowed(allowed: .GET)))
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap/x/key") == .failure(.methodNotAllowed(allowed: .POST)))
         #expect(HTTPRoute.match(method: .GET, uri: "/api/bootstrap/x/key/confirm") == .failure(.methodNotAllowed(allowed: .POST)))
+        #expect(HTTPRoute.match(method: .GET, uri: "/api/nodes/x/setup") == .failure(.methodNotAllowed(allowed: .POST)))
+        #expect(HTTPRoute.match(method: .POST, uri: "/api/nodes/x") == .failure(.notFound))
+        #expect(HTTPRoute.match(method: .POST, uri: "/api/nodes//setup") == .failure(.notFound))
         for uri in ["", "/", "/api", "/api/", "/api/info/", "/api/bootstrap/", "/api/bootstrap//key", "/api/bootstrap/x/y/z", "*",
             "/api/bootstrap//key/confirm", "/api/bootstrap/x/cancel/confirm", "/api/bootstrap/x/key/confirm/",
             "http://host/api/info", "/API/INFO"]
@@ -68,7 +72,8 @@ import Testing
         headers = HTTPHeaders([("X-Forwarded-For", "10.0.0.1, 203.0.113.6")])
         #expect(ClientAddress.of(headers, trustForwardedFor: true) == "203.0.113.6")
         headers = HTTPHeaders([("X-Forwarded-For", "2001:DB8::1")])
-        #expect(ClientAddress.of(headers, trustForwardedFor: true) == "2001:db8::1")
+        // IPv6 counts by its /64 (see ClientAddressGroupingTests).
+        #expect(ClientAddress.of(headers, trustForwardedFor: true) == "2001:db8:0:0::/64")
         for junk in ["", "unknown", "1.2.3.4; drop", String(repeating: "1", count: 60), "1234"] {
             #expect(ClientAddress.of(HTTPHeaders([("X-Forwarded-For", junk)]), trustForwardedFor: true) == "unix", "\(junk)")
         }

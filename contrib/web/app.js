@@ -10,8 +10,22 @@
 const $ = (id) => document.getElementById(id);
 // Relative, so the page also works when nginx serves it under a path prefix.
 const API = 'api/';
-// States with no automatic way out; the events stream ends after one.
+// States with no automatic way out; the events stream ends after one (for a ready
+// node that reports its setup, only once that setup is complete or failed: isFinal).
 const SETTLED = new Set(['ready', 'failed', 'expired', 'cancelled', 'refunded', 'destroyed']);
+// What a ready node installs, in the order it reports the steps (daemon.info's nodeSetupSteps).
+const SETUP_STEPS = [
+  ['packages', 'Installing system packages'],
+  ['docker', 'Installing Docker'],
+  ['tailscale', 'Joining the tailnet'],
+  ['firewall', 'Setting up the firewall'],
+  ['storage', 'Preparing the data disk'],
+  ['images', 'Downloading and verifying the node software'],
+  ['bitcoind', 'Starting Bitcoin Core'],
+  ['lnd', 'Starting LND and making its wallet'],
+  ['lnbits', 'Starting LNbits'],
+  ['complete', 'Finishing setup'],
+];
 // The daemon reports the last provisioning step it finished; each is listed
 // here by what it does, in order.
 const PHASES = [
@@ -190,6 +204,15 @@ async function buy() {
 
 // MARK: following the job
 
+// Nothing more will change by itself: a settled state, and for a ready node that
+// reports its setup, that setup complete or failed.
+function isFinal(status) {
+  if (!SETTLED.has(status.state)) return false;
+  const setup = status.node && status.node.setup;
+  if (status.state !== 'ready' || !setup || !setup.reported) return true;
+  return (setup.step === 'complete' && setup.state === 'done') || setup.state === 'failed';
+}
+
 // Shows a status. Older news (a poll racing the stream) is ignored.
 function render(status) {
   if (current && current.jobId === status.jobId
@@ -290,6 +313,43 @@ function renderReady(status) {
     list.append(item);
   }
   for (const element of document.querySelectorAll('.key-file')) element.textContent = file;
+  renderSetup(node.setup);
+}
+
+// "Ready" is the machine; this is its software, step by step as the node reports it.
+function renderSetup(setup) {
+  const view = $('setup-view');
+  const list = $('setup-steps');
+  list.replaceChildren();
+  if (!setup || !setup.reported) {
+    view.dataset.setup = 'unreported';
+    $('ready-title').textContent = 'Your node is ready';
+    $('setup-summary').textContent = 'Its software (Bitcoin Core, LND, LNbits) installs by itself over the next few minutes.';
+    return;
+  }
+  const complete = setup.step === 'complete' && setup.state === 'done';
+  const failed = setup.state === 'failed';
+  view.dataset.setup = complete ? 'complete' : failed ? 'failed' : 'installing';
+  $('ready-title').textContent = complete ? 'Your node is ready' : 'Your machine is up';
+  $('setup-summary').textContent = complete ? 'All of its software is installed and running.'
+    : failed ? 'Setting up its software stopped. The next steps below say how to look and try again.'
+      : 'It is installing its software now; this takes several minutes.';
+  const at = SETUP_STEPS.findIndex(([name]) => name === setup.step);
+  SETUP_STEPS.forEach(([name, label], index) => {
+    const item = document.createElement('li');
+    item.dataset.step = name;
+    item.textContent = label;
+    const finished = complete || index < at || (index === at && setup.state === 'done');
+    if (finished) item.className = 'done';
+    if (!complete && index === at && setup.state !== 'done') {
+      item.setAttribute('aria-current', 'step');
+      if (failed) {
+        item.classList.add('failed');
+        item.textContent = `${label}: failed` + (setup.message ? ` (${setup.message})` : '');
+      }
+    }
+    list.append(item);
+  });
 }
 
 // Follows the job over the events stream until it settles. A stream that drops
@@ -298,7 +358,7 @@ function renderReady(status) {
 async function follow() {
   const generation = ++followGeneration;
   let failures = 0;
-  const following = () => generation === followGeneration && job && !(current && SETTLED.has(current.state));
+  const following = () => generation === followGeneration && job && !(current && isFinal(current));
   while (following()) {
     let events = 0;
     try {
@@ -581,7 +641,7 @@ function start() {
   });
   // Phones drop connections in the background; catch up on return.
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible' && job && current && !SETTLED.has(current.state)) {
+    if (document.visibilityState === 'visible' && job && current && !isFinal(current)) {
       refresh().catch(() => {});
     }
   });

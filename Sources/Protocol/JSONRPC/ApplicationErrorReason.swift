@@ -20,6 +20,12 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
     case fingerprintMismatch = "fingerprint_mismatch"
     /// `bootstrap.confirmKey` before any `bootstrap.claimKey`: there is no delivery to confirm.
     case keyNotClaimed = "key_not_claimed"
+    /// The caller's address already holds its share of HTTP connections (`data.limit`).
+    case tooManyConnections = "too_many_connections"
+    /// A watch over its cap: per connection, per job or (event streams) per address (`data.limit`, `data.scope`).
+    case tooManyWatches = "too_many_watches"
+    /// Too many `bootstrap.create` calls from one address or uid; `data.retryAfterSeconds` says when to try again.
+    case rateLimited = "rate_limited"
     /// A refund invoice another job's refund already uses (or was paid with).
     case invoiceAlreadyUsed = "invoice_already_used"
 
@@ -40,6 +46,9 @@ public enum ApplicationErrorReason: String, Sendable, CaseIterable {
         case .teardownIncomplete: -32013
         case .fingerprintMismatch: -32014
         case .keyNotClaimed: -32015
+        case .tooManyConnections: -32016
+        case .tooManyWatches: -32017
+        case .rateLimited: -32018
         case .invoiceAlreadyUsed: -32020
         }
     }

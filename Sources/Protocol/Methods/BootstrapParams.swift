@@ -4,20 +4,48 @@ public struct CreateJobParams: Sendable, Equatable, JSONConvertible {
     public var label: String?
     /// The buyer's own OpenSSH public key; then timmyd makes and holds no private key.
     public var sshPublicKey: String?
+    /// The buyer's own Tailscale auth key (`tskey-auth-…`): the node joins the buyer's
+    /// tailnet with it, and the operator makes no key. A secret: never echoed back.
+    public var tailscaleAuthKey: String?
 
-    public init(label: String? = nil, sshPublicKey: String? = nil) {
+    public init(label: String? = nil, sshPublicKey: String? = nil, tailscaleAuthKey: String? = nil) {
         self.label = label
         self.sshPublicKey = sshPublicKey
+        self.tailscaleAuthKey = tailscaleAuthKey
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["label", "sshPublicKey"])
+        let fields = try JSONFields(json, allowed: ["label", "sshPublicKey", "tailscaleAuthKey"])
         label = try fields.optionalString("label")
         sshPublicKey = try fields.optionalString("sshPublicKey")
+        tailscaleAuthKey = try fields.optionalString("tailscaleAuthKey")
+        if let key = tailscaleAuthKey, !TailscaleAuthKeyText.isWellFormed(key) {
+            // The message never repeats the value: it is a secret, even when mistyped.
+            throw .invalidParams(
+                "tailscaleAuthKey must be a Tailscale auth key: tskey-auth- followed by letters, digits and -, "
+                    + "at most \(TailscaleAuthKeyText.maximumLength) characters", field: "tailscaleAuthKey")
+        }
     }
 
     public var json: JSONValue {
-        .object(dropping: ["label": label.map(JSONValue.string), "sshPublicKey": sshPublicKey.map(JSONValue.string)])
+        .object(dropping: [
+            "label": label.map(JSONValue.string), "sshPublicKey": sshPublicKey.map(JSONValue.string),
+            "tailscaleAuthKey": tailscaleAuthKey.map(JSONValue.string),
+        ])
+    }
+}
+
+/// The shape of a buyer's Tailscale auth key, checked before anything is stored.
+public enum TailscaleAuthKeyText {
+    public static let prefix = "tskey-auth-"
+    /// Real keys are about 60 characters; the bound only keeps nonsense out.
+    public static let maximumLength = 200
+
+    public static func isWellFormed(_ key: String) -> Bool {
+        guard key.hasPrefix(prefix), key.utf8.count > prefix.utf8.count, key.utf8.count <= maximumLength else { return false }
+        return key.utf8.dropFirst(prefix.utf8.count).allSatisfy { byte in
+            (48...57).contains(byte) || (65...90).contains(byte) || (97...122).contains(byte) || byte == UInt8(ascii: "-")
+        }
     }
 }
 
@@ -158,14 +186,21 @@ public struct JobListParams: Sendable, Equatable, JSONConvertible {
     /// Opaque: the `nextCursor` of the previous page.
     public var cursor: String?
 
-    public init(state: JobState? = nil, limit: Int64 = JobListParams.defaultLimit, cursor: String? = nil) {
+    /// Only ready nodes whose setup reports stopped (see `NODE_SETUP_STALL_MINUTES`).
+    public var stalled: Bool
+
+    public init(
+        state: JobState? = nil, limit: Int64 = JobListParams.defaultLimit, cursor: String? = nil, stalled: Bool = false
+    ) {
         self.state = state
         self.limit = limit
         self.cursor = cursor
+        self.stalled = stalled
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["state", "limit", "cursor"])
+        let fields = try JSONFields(json, allowed: ["state", "limit", "cursor", "stalled"])
+        stalled = try fields.optionalBool("stalled") ?? false
         state = try fields.optional("state", as: JobState.self)
         limit = try fields.optionalInt("limit") ?? Self.defaultLimit
         guard (1...Self.maximumLimit).contains(limit) else {
@@ -175,6 +210,9 @@ public struct JobListParams: Sendable, Equatable, JSONConvertible {
     }
 
     public var json: JSONValue {
-        .object(dropping: ["state": state?.json, "limit": .int(limit), "cursor": cursor.map(JSONValue.string)])
+        .object(dropping: [
+            "state": state?.json, "limit": .int(limit), "cursor": cursor.map(JSONValue.string),
+            "stalled": stalled ? .bool(true) : nil,
+        ])
     }
 }

@@ -36,15 +36,19 @@ public struct NodeInfo: Sendable, Equatable, JSONConvertible {
     public var lnbitsUrl: String?
     public var sshPublicKey: String
     public var sshKeyFingerprint: String
+    /// How the node's own software install is going (nil from a daemon that does not say).
+    public var setup: NodeSetupStatus?
 
     public init(
-        ipv4: String, tailscaleHostname: String?, lnbitsUrl: String?, sshPublicKey: String, sshKeyFingerprint: String
+        ipv4: String, tailscaleHostname: String?, lnbitsUrl: String?, sshPublicKey: String, sshKeyFingerprint: String,
+        setup: NodeSetupStatus? = nil
     ) {
         self.ipv4 = ipv4
         self.tailscaleHostname = tailscaleHostname
         self.lnbitsUrl = lnbitsUrl
         self.sshPublicKey = sshPublicKey
         self.sshKeyFingerprint = sshKeyFingerprint
+        self.setup = setup
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
@@ -54,13 +58,14 @@ public struct NodeInfo: Sendable, Equatable, JSONConvertible {
         lnbitsUrl = try fields.optionalString("lnbitsUrl")
         sshPublicKey = try fields.string("sshPublicKey")
         sshKeyFingerprint = try fields.string("sshKeyFingerprint")
+        setup = try fields.optional("setup", as: NodeSetupStatus.self)
     }
 
     public var json: JSONValue {
         .object(dropping: [
             "ipv4": .string(ipv4), "tailscaleHostname": tailscaleHostname.map(JSONValue.string),
             "lnbitsUrl": lnbitsUrl.map(JSONValue.string), "sshPublicKey": .string(sshPublicKey),
-            "sshKeyFingerprint": .string(sshKeyFingerprint),
+            "sshKeyFingerprint": .string(sshKeyFingerprint), "setup": setup?.json,
         ])
     }
 }

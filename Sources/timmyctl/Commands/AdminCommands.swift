@@ -15,6 +15,9 @@ struct Info: ParsableCommand {
         Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))\(paymentsHealth)")
         Output.line("provisioning:  \(info["provisioning"]?["mode"]?.stringValue ?? "?") (\(info["provisioning"]?["summary"]?.stringValue ?? ""))")
         Output.line("price:         \(info["priceSats"]?.intValue ?? 0) sats")
+        if let reports = info["nodeSetupReports"]?.boolValue {
+            Output.line("node setup:    " + (reports ? "nodes report their install progress" : "not reported (no NODE_CALLBACK_URL)"))
+        }
         if let plan = info["plan"] {
             Output.line("plan:          \(plan["size"]?.stringValue ?? "?") in \(plan["region"]?.stringValue ?? "?"), \(plan["image"]?.stringValue ?? "?"), volume \(plan["volumeSizeGb"]?.intValue ?? 0) GB")
         }
@@ -36,23 +39,35 @@ struct Jobs: ParsableCommand {
     @Option(help: "Continue after this cursor (printed after a full page).")
     var cursor: String?
 
+    @Flag(help: "Only ready nodes whose setup has not reported for NODE_SETUP_STALL_MINUTES.")
+    var stalled = false
+
     func run() throws {
         let client = try options.connect()
         var params: [String: JSONValue] = ["limit": .int(limit)]
+        if stalled { params["stalled"] = .bool(true) }
         if let state { params["state"] = .string(state) }
         if let cursor { params["cursor"] = .string(cursor) }
         let reply = try options.call(client, .jobsList, .object(params))
         if options.json { return Output.json(reply) }
         let jobs = reply["jobs"]?.arrayValue ?? []
-        Output.line("JOB                                   STATE             PHASE                  SATS     CREATED")
+        Output.line("JOB                                   STATE             PHASE                  SATS     CREATED                   SETUP")
         for job in jobs {
             func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
             Output.line(
                 column(job["jobId"]?.stringValue ?? "?", 38) + column(job["state"]?.stringValue ?? "?", 18)
                     + column(job["phase"]?.stringValue ?? "-", 23)
-                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + (job["createdAt"]?.stringValue ?? ""))
+                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + column(job["createdAt"]?.stringValue ?? "", 26)
+                    + Self.setupColumn(job["nodeSetup"]))
         }
         if let next = reply["nextCursor"]?.stringValue { Output.line("more: timmyctl jobs --cursor \(next)") }
+    }
+
+    /// A ready node's last setup report ("lnd/running", with when), or "-".
+    static func setupColumn(_ setup: JSONValue?) -> String {
+        guard let setup, setup["reported"]?.boolValue == true else { return "-" }
+        guard let step = setup["step"]?.stringValue, let state = setup["state"]?.stringValue else { return "no report yet" }
+        return "\(step)/\(state)" + (setup["updatedAt"]?.stringValue.map { " at \($0)" } ?? "")
     }
 }
 

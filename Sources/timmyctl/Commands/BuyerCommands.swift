@@ -34,6 +34,11 @@ struct New: ParsableCommand {
     @Option(help: "Use your own OpenSSH public key (a .pub file); then no private key is made.")
     var sshPublicKey: String?
 
+    @Option(
+        name: .customLong("tailscale-auth-key-file"),
+        help: "Join your own tailnet: a file holding your Tailscale auth key (tskey-auth-…); read from a file so it stays out of ps and shell history.")
+    var tailscaleAuthKeyFile: String?
+
     @Flag(help: "Wait for payment and provisioning, showing progress.")
     var wait = false
 
@@ -49,14 +54,8 @@ struct New: ParsableCommand {
     }
 
     func run() throws {
-        var publicKey: String? = nil
-        if let path = sshPublicKey {
-            guard let text = LocalFiles.read(path) else {
-                Output.error("cannot read \(path)")
-                throw ExitCode(ExitStatus.localFile)
-            }
-            publicKey = text.trimmingCharacters(in: "\n\r ")
-        }
+        let publicKey = try sshPublicKey.map(LocalFiles.readTrimmed)
+        let tailscaleAuthKey = try tailscaleAuthKeyFile.map(LocalFiles.readTrimmed)
         // Know where the token will be kept before buying: without a private place
         // for it, stop here, having changed nothing.
         let tokens: TokenStore
@@ -78,7 +77,9 @@ struct New: ParsableCommand {
         let created: CreateJobResult
         do {
             created = try CreateJobResult(
-                json: try options.call(client, .create, CreateJobParams(label: label, sshPublicKey: publicKey).json))
+                json: try options.call(
+                    client, .create,
+                    CreateJobParams(label: label, sshPublicKey: publicKey, tailscaleAuthKey: tailscaleAuthKey).json))
         } catch {
             keyFile?.discard()
             throw error
@@ -105,14 +106,17 @@ struct New: ParsableCommand {
         }
         guard wait else { return }
         let credentials = JobCredentials(jobId: created.jobId, accessToken: created.accessToken).json
-        let final = try WatchLoop.follow(client: client, credentials: credentials, options: options)
-        guard final.state == .ready else {
+        // The key is claimed as soon as the machine is up; the node's setup is followed after that.
+        let ready = try WatchLoop.follow(client: client, credentials: credentials, options: options) { $0.state.isSettled }
+        guard ready.state == .ready else {
             keyFile?.discard()
             throw ExitCode(ExitStatus.jobNotReady)
         }
         if let keyFile {
             try ClaimKey.claim(client: client, credentials: credentials, into: keyFile, options: options)
         }
+        let final = try WatchLoop.followOn(client: client, from: ready, options: options)
+        if final.node?.setup?.hasFailed == true { throw ExitCode(ExitStatus.jobNotReady) }
     }
 }
 
@@ -139,34 +143,50 @@ struct Watch: ParsableCommand {
     func run() throws {
         let client = try options.connect()
         let final = try WatchLoop.follow(client: client, credentials: try job.credentials(), options: options)
-        if final.state != .ready { throw ExitCode(ExitStatus.jobNotReady) }
+        if final.state != .ready || final.node?.setup?.hasFailed == true { throw ExitCode(ExitStatus.jobNotReady) }
     }
 }
 
-/// Prints the status now, then each change, until the job settles.
+/// Prints the status now, then each change, until the job is final: settled, and for a
+/// node that reports its setup, that setup complete or failed.
 enum WatchLoop {
-    static func follow(client: RPCClient, credentials: JSONValue, options: GlobalOptions) throws -> JobStatus {
-        var status = try JobStatus(json: try options.call(client, .watch, credentials))
-        show(status, options: options)
-        while !status.state.isSettled {
+    static func follow(
+        client: RPCClient, credentials: JSONValue, options: GlobalOptions,
+        until done: (JobStatus) -> Bool = { $0.isFinal }
+    ) throws -> JobStatus {
+        let status = try JobStatus(json: try options.call(client, .watch, credentials))
+        show(status, previous: nil, options: options)
+        return try followOn(client: client, from: status, options: options, until: done)
+    }
+
+    /// Goes on reading the watch's notifications after `status` was shown.
+    static func followOn(
+        client: RPCClient, from start: JobStatus, options: GlobalOptions, until done: (JobStatus) -> Bool = { $0.isFinal }
+    ) throws -> JobStatus {
+        var status = start
+        while !done(status) {
             guard let notification = try client.nextNotification() else {
                 Output.error("timmyd closed the connection before the job settled")
                 throw ExitCode(ExitStatus.unavailable)
             }
             guard notification.method == MethodName.changedNotification, let params = notification.params else { continue }
+            let previous = status
             status = try JobStatus(json: params)
-            show(status, options: options)
+            show(status, previous: previous, options: options)
         }
         return status
     }
 
-    private static func show(_ status: JobStatus, options: GlobalOptions) {
+    private static func show(_ status: JobStatus, previous: JobStatus?, options: GlobalOptions) {
         if options.json {
             Output.line(status.json.serialized())
         } else {
             let phase = status.phase.map { "/\($0)" } ?? ""
             Output.line("[\(status.state.rawValue)\(phase)] \(status.message)")
-            if status.state == .ready { Output.status(status) }
+            // The whole picture once when the machine is up, and again if its setup fails.
+            let justReady = status.state == .ready && previous?.state != .ready
+            let justFailed = status.node?.setup?.hasFailed == true && previous?.node?.setup?.hasFailed != true
+            if justReady || justFailed { Output.status(status) }
         }
     }
 }
@@ -338,6 +358,16 @@ struct Refund: ParsableCommand {
 }
 
 enum LocalFiles {
+    /// A small file's text without surrounding blank space (an editor's final newline);
+    /// one that cannot be read ends the command with the local-file exit code.
+    static func readTrimmed(_ path: String) throws -> String {
+        guard let text = read(path) else {
+            Output.error("cannot read \(path)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        return text.trimmingCharacters(in: "\n\r \t")
+    }
+
     static func read(_ path: String) -> String? {
         guard let file = fopen(path, "r") else { return nil }
         defer { fclose(file) }

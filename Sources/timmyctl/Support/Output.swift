@@ -42,8 +42,18 @@ enum Output {
             if let hostname = node.tailscaleHostname { line("tailnet:  \(hostname)") }
             if let lnbits = node.lnbitsUrl { line("lnbits:   \(lnbits)") }
             line("ssh key:  \(node.sshKeyFingerprint)" + (status.keyClaimed ? " (claimed)" : ""))
+            if let setup = node.setup { line("setup:    \(setupLine(setup))") }
         }
         if let error = status.error { line("error:    \(error)") }
         for step in status.nextSteps ?? [] { line("next:     \(step)") }
+    }
+
+    /// "lnd running (step 8 of 10)", "complete", or why nothing is known.
+    static func setupLine(_ setup: NodeSetupStatus) -> String {
+        guard setup.reported else { return "not reported (this node does not report its install progress)" }
+        guard let step = setup.step, let state = setup.state else { return "waiting for the node's first report" }
+        if setup.isComplete { return "complete" + (setup.updatedAt.map { " (\($0))" } ?? "") }
+        return "\(step.rawValue) \(state.rawValue) (step \(step.number) of \(NodeSetupStep.allCases.count))"
+            + (setup.message.map { ": \($0)" } ?? "")
     }
 }

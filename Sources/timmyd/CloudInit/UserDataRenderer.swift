@@ -191,9 +191,12 @@ enum UserDataRenderer {
 extension NodeUserDataInputs {
     /// A job's inputs: its `timmy-<id8>` name (for the node, its volume and its
     /// tailnet hostname) and its plan's volume, with the auth key made for it.
-    init(job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = [], images: NodeImages = .pinned) {
+    init(
+        job: JobRecord, tailscaleAuthKey: String?, tailscaleTags: [String] = [],
+        setupReport: NodeSetupReportTarget? = nil, images: NodeImages = .pinned
+    ) {
         self.init(
             resourceName: job.resourceName, volumeSizeGB: job.plan.volumeSizeGB, tailscaleAuthKey: tailscaleAuthKey,
-            tailscaleTags: tailscaleTags, images: images)
+            tailscaleTags: tailscaleTags, setupReport: setupReport, images: images)
     }
 }

@@ -65,7 +65,9 @@ struct ConfigurationLoader {
             requireReal: requireReal || boolean("TIMMY_REQUIRE_REAL"),
             logLevel: try logLevel(),
             http: try httpSettings(),
-            nodeImages: try nodeImages())
+            nodeImages: try nodeImages(),
+            nodeSetup: try nodeSetupSettings(),
+            callerLimits: try callerLimits())
         return configuration
     }
 
@@ -138,7 +140,25 @@ struct ConfigurationLoader {
             maximumUnpaidPerAddress: try integer("HTTP_MAX_UNPAID_PER_ADDRESS", default: 3, in: 0...1_000_000),
             maximumBodyBytes: Int(try integer("HTTP_MAX_BODY_BYTES", default: 16_384, in: 256...(16 << 20))),
             requestTimeoutSeconds: try integer("HTTP_REQUEST_TIMEOUT_SECONDS", default: 30, in: 1...3600),
-            eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600))
+            eventStreamKeepAliveSeconds: try integer("HTTP_EVENTS_KEEPALIVE_SECONDS", default: 15, in: 1...3600),
+            maximumConnectionsPerAddress: Int(try integer("HTTP_MAX_CONNECTIONS_PER_ADDRESS", default: 32, in: 1...100_000)),
+            maximumStreamsPerAddress: Int(try integer("HTTP_MAX_STREAMS_PER_ADDRESS", default: 8, in: 1...100_000)))
+    }
+
+    private func callerLimits() throws -> CallerLimits {
+        let connections = try integer("MAX_CONNECTIONS", default: 512, in: 1...100_000)
+        // The default reserve never takes more than half the slots, so a small MAX_CONNECTIONS still serves clients.
+        let reserved = try integer("ADMIN_RESERVED_CONNECTIONS", default: min(16, connections / 2), in: 0...100_000)
+        guard reserved < connections else {
+            throw ConfigurationError("ADMIN_RESERVED_CONNECTIONS must be less than MAX_CONNECTIONS (\(connections))")
+        }
+        return CallerLimits(
+            adminReservedConnections: Int(reserved),
+            requestsInFlightPerConnection: Int(try integer("MAX_REQUESTS_IN_FLIGHT", default: 16, in: 1...10_000)),
+            batchLength: Int(try integer("MAX_BATCH_LENGTH", default: 100, in: 1...100_000)),
+            watchesPerConnection: Int(try integer("MAX_WATCHES_PER_CONNECTION", default: 32, in: 1...100_000)),
+            watchesPerJob: Int(try integer("MAX_WATCHES_PER_JOB", default: 16, in: 1...100_000)),
+            createsPerMinute: Int(try integer("CREATE_RATE_PER_MINUTE", default: 10, in: 0...100_000)))
     }
 
     /// `NODE_*_IMAGE`: each replaces one pinned image, e.g. with a digest the operator verified.
@@ -151,6 +171,36 @@ struct ConfigurationLoader {
             throw ConfigurationError("\(setting) must be \(NodeImages.referenceForm), such as \(NodeImageVersions.lnd)")
         }
         return images
+    }
+
+    private func nodeSetupSettings() throws -> NodeSetupSettings {
+        // NODE_SETUP_STALL_SECONDS is for tests, which cannot wait minutes; it wins when set.
+        let stallSeconds =
+            try string("NODE_SETUP_STALL_SECONDS").map { _ in try integer("NODE_SETUP_STALL_SECONDS", default: 0, in: 1...604_800) }
+            ?? (try integer("NODE_SETUP_STALL_MINUTES", default: 45, in: 1...10_080) * 60)
+        return NodeSetupSettings(
+            callbackURL: try string("NODE_CALLBACK_URL").map { try Self.nodeCallbackURL($0) }, stallSeconds: stallSeconds)
+    }
+
+    /// `NODE_CALLBACK_URL`: the web front's base URL as a node reaches it. HTTPS (plain HTTP
+    /// only to loopback, for tests), a host, no user info, no query or fragment; a path is
+    /// kept (a front under `/timmy`), trailing slashes dropped.
+    static func nodeCallbackURL(_ text: String) throws -> String {
+        let problem = ConfigurationError(
+            "NODE_CALLBACK_URL must be an https:// base URL with a host and no user info, query or fragment "
+                + "(plain http:// is allowed only for loopback)")
+        guard text.hasPrefix("https://") || isLoopbackHTTP(text) else { throw problem }
+        // It goes into a shell script and a curl command line on the node: printable ASCII with no
+        // quotes or backslashes, short enough that the job's report URL stays well within bounds.
+        guard !text.contains("?"), !text.contains("#"), text.utf8.count <= 400,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F && !"\"'`\\".unicodeScalars.contains($0) })
+        else { throw problem }
+        let rest = text.drop { $0 != ":" }.dropFirst("://".count)
+        let authority = rest.prefix { $0 != "/" }
+        guard !authority.isEmpty, !authority.contains("@"), !authority.hasPrefix(":") else { throw problem }
+        var url = text
+        while url.hasSuffix("/") { url.removeLast() }
+        return url
     }
 
     private func logLevel() throws -> Logger.Level {

@@ -105,6 +105,8 @@ struct DaemonConfiguration: Sendable {
     var http = HTTPSettings()
     /// The container images every node runs (`NODE_BITCOIN_IMAGE`, `NODE_LND_IMAGE`, `NODE_LNBITS_IMAGE`).
     var nodeImages = NodeImages.pinned
+    var nodeSetup = NodeSetupSettings()
+    var callerLimits = CallerLimits()
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }
@@ -125,4 +127,24 @@ struct HTTPSettings: Sendable {
     var requestTimeoutSeconds: Int64 = 30
     /// A comment line on an event stream this often, so proxies and browsers keep it open.
     var eventStreamKeepAliveSeconds: Int64 = 15
+    /// HTTP connections serving one client address at once (a connection counts for
+    /// the address of its latest request).
+    var maximumConnectionsPerAddress = 32
+    /// Open event streams per client address.
+    var maximumStreamsPerAddress = 8
+}
+
+/// Nodes reporting their own setup back to timmyd.
+struct NodeSetupSettings: Sendable {
+    /// The web front's public base URL as a node reaches it (`NODE_CALLBACK_URL`); nil: nodes report nothing.
+    var callbackURL: String?
+    /// A ready node with no report for this long (and its setup neither complete nor failed) is stalled.
+    var stallSeconds: Int64 = 45 * 60
+
+    var reportsEnabled: Bool { callbackURL != nil }
+
+    /// Where one job's node posts its reports.
+    func reportURL(jobID: String) -> String? {
+        callbackURL.map { "\($0)/api/nodes/\(jobID)/setup" }
+    }
 }

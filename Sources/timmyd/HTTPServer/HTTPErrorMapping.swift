@@ -43,6 +43,7 @@ enum HTTPErrorMapping {
         case .refundFailed: .badGateway
         // Admin-only (retry, destroy), never reached over HTTP; mapped for completeness.
         case .teardownIncomplete: .badGateway
+        case .tooManyConnections, .tooManyWatches, .rateLimited: .tooManyRequests
         // The buyer's invoice clashes with one already used: make a new one.
         case .invoiceAlreadyUsed: .conflict
         }

@@ -34,6 +34,7 @@ struct HTTPReply: Sendable {
     static func error(_ error: JSONRPCError, status: HTTPResponseStatus? = nil) -> HTTPReply {
         var reply = json(status ?? HTTPErrorMapping.status(for: error), ["error": error.json])
         if reply.status == .unauthorized { reply.extraHeaders.append(("WWW-Authenticate", "Bearer")) }
+        if case .int(let seconds)? = error.data?["retryAfterSeconds"] { reply.extraHeaders.append(("Retry-After", String(seconds))) }
         return reply
     }
 

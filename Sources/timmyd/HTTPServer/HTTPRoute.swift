@@ -12,6 +12,8 @@ enum HTTPRoute: Equatable {
     case cancel(jobID: String)
     case refund(jobID: String)
     case invoiceSVG(jobID: String)
+    /// A node's setup report: authenticated by the job's node token, not by a method.
+    case nodeSetup(jobID: String)
     case rpc
 
     /// Why a request matched no route.
@@ -47,6 +49,8 @@ enum HTTPRoute: Equatable {
         where parts.count == 5 && parts[0] == "api" && parts[1] == "bootstrap" && !parts[2].isEmpty && parts[3] == "key"
             && parts[4] == "confirm":
             (route, allowed) = (.confirmKey(jobID: parts[2]), .POST)
+        case let parts where parts.count == 4 && parts[0] == "api" && parts[1] == "nodes" && !parts[2].isEmpty && parts[3] == "setup":
+            (route, allowed) = (.nodeSetup(jobID: parts[2]), .POST)
         default:
             return .failure(.notFound)
         }
@@ -58,7 +62,7 @@ enum HTTPRoute: Equatable {
         switch self {
         case .info, .create, .rpc: nil
         case .status(let id), .events(let id), .claimKey(let id), .confirmKey(let id), .cancel(let id), .refund(let id),
-            .invoiceSVG(let id):
+            .invoiceSVG(let id), .nodeSetup(let id):
             id
         }
     }

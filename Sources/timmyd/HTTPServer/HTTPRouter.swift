@@ -6,6 +6,8 @@ import QRCode
 /// outcome into an HTTP response. Everything a route does is what its method does.
 struct HTTPRouter: Sendable {
     let dispatcher: Dispatcher
+    /// Nodes' setup reports, the one route that is no JSON-RPC method (nodes are no buyers).
+    var nodeSetup: NodeSetupReceiver? = nil
 
     func respond(to request: IncomingHTTPRequest, caller: Caller) async -> HTTPRouteOutcome {
         let route: HTTPRoute
@@ -64,6 +66,10 @@ struct HTTPRouter: Sendable {
                 throw .internalError("the invoice does not fit in a QR code")
             }
             return .reply(HTTPReply(status: .ok, contentType: "image/svg+xml", body: Array(code.svg().utf8)))
+        case .nodeSetup(let jobID):
+            guard let nodeSetup else { return .reply(.error(Self.noRoute(request), status: .notFound)) }
+            _ = try nodeSetup.receive(jobID: jobID, token: request.bearerToken, body: request.body)
+            return .reply(.noContent)
         case .rpc:
             return .reply(await rpc(request, caller: caller))
         }

@@ -30,6 +30,8 @@ enum AdminJobPresenter {
             "refundAmountSats": job.refundAmountSats.map(JSONValue.int),
             "refundPaymentHash": job.refundPaymentHash.map(JSONValue.string),
             "refundedAt": job.refundedAt.map { .string($0.rfc3339) },
+            "buyerTailscaleKey": .bool(job.buyerTailscaleKey),
+            "nodeSetup": job.state == .ready ? JobStatusPresenter.setupStatus(of: job).json : nil,
         ])
     }
 

@@ -33,6 +33,17 @@ struct JobRecord: Sendable {
     var tailscaleKeyID: String?
     /// The one-off auth key's secret, sealed, from its phase until the droplet exists.
     var sealedTailscaleAuthKey: [UInt8]?
+    /// The buyer brought their own Tailscale auth key (sealed in `sealedTailscaleAuthKey`
+    /// until the droplet exists): no operator key is made, and the node joins the buyer's tailnet.
+    var buyerTailscaleKey: Bool
+    /// SHA-256 (hex) of the node token the node's setup reports carry; nil: the node reports nothing.
+    var nodeTokenHash: String?
+    /// The node token itself, sealed, only until the droplet that carries it exists.
+    var sealedNodeToken: [UInt8]?
+    /// The node's last setup report.
+    var setupReport: NodeSetupReport?
+    /// How many reports this job's current node has sent.
+    var setupReportCount: Int64
     var nodeIPv4: String?
     var tailscaleHostname: String?
     var lnbitsURL: String?
@@ -104,6 +115,11 @@ extension JobRecord {
         doDropletID = row.string("do_droplet_id")
         tailscaleKeyID = row.string("tailscale_key_id")
         sealedTailscaleAuthKey = row.blob("tailscale_auth_key_sealed")
+        buyerTailscaleKey = row.int("buyer_tailscale_key") == 1
+        nodeTokenHash = row.string("node_token_hash")
+        sealedNodeToken = row.blob("node_token_sealed")
+        setupReport = NodeSetupReport(row: row)
+        setupReportCount = row.int("setup_report_count") ?? 0
         nodeIPv4 = row.string("node_ipv4")
         tailscaleHostname = row.string("tailscale_hostname")
         lnbitsURL = row.string("lnbits_url")

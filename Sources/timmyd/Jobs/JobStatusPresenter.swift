@@ -13,7 +13,7 @@ enum JobStatusPresenter {
         {
             node = NodeInfo(
                 ipv4: ipv4, tailscaleHostname: job.tailscaleHostname, lnbitsUrl: job.lnbitsURL,
-                sshPublicKey: publicKey, sshKeyFingerprint: fingerprint)
+                sshPublicKey: publicKey, sshKeyFingerprint: fingerprint, setup: setupStatus(of: job))
         }
         let showsInvoice = [.awaitingPayment, .expired, .cancelled].contains(job.state)
         return JobStatus(
@@ -33,13 +33,8 @@ enum JobStatusPresenter {
             let total = ProvisionPhase.allCases.count - 1
             return "Payment received. Building your node: step \(done) of \(total) done."
         case .ready:
-            if job.buyerSuppliedKey { return "Your node is ready." }
-            if job.keyDeliveredAndWiped { return "Your node is ready. Its SSH key has been delivered." }
-            if let confirmBy = job.keyConfirmBy, job.sealedPrivateKey != nil {
-                return "Your node is ready. Its SSH key was sent; it can be downloaded again until you confirm "
-                    + "you saved it, or until \(confirmBy.rfc3339)."
-            }
-            return "Your node is ready."
+            // The machine (and its software, when the node reports it), then where the key stands.
+            return (setupMessage(for: job) ?? "Your node is ready.") + keySentence(for: job)
         case .failed where job.paymentUnverified:
             return "Your payment could not be verified, so no node was built. The operator will check it and refund you."
         case .failed:
@@ -81,6 +76,11 @@ enum JobStatusPresenter {
             steps.append("Read your node's passwords and wallet seed: cat /root/node-credentials.txt")
             steps.append("Check the node: /opt/timmy-node/ops.sh status")
             if let hostname = job.tailscaleHostname { steps.append("On your tailnet the node is \(hostname)") }
+            if job.setupReport?.state == .failed {
+                steps += NodeSetupStatus.failureAdvice
+            } else if job.nodeTokenHash != nil, job.setupReport?.isComplete != true {
+                steps.append("The node is still installing its software; Bitcoin Core, LND and LNbits answer once its setup is complete.")
+            }
             return steps
         case .failed where job.paymentUnverified:
             return ["Contact the operator with your job id (\(job.id)); they can refund the payment."]
@@ -91,5 +91,41 @@ enum JobStatusPresenter {
         case .refunding, .refunded, .destroyed:
             return nil
         }
+    }
+
+    /// Where a ready node's SSH key stands, as a sentence to follow the first (or nothing).
+    static func keySentence(for job: JobRecord) -> String {
+        if job.buyerSuppliedKey { return "" }
+        if job.keyDeliveredAndWiped { return " Its SSH key has been delivered." }
+        if let confirmBy = job.keyConfirmBy, job.sealedPrivateKey != nil {
+            return " Its SSH key was sent; it can be downloaded again until you confirm you saved it, or until \(confirmBy.rfc3339)."
+        }
+        return ""
+    }
+
+    /// `node.setup`: whether this node reports its setup, and its last report.
+    static func setupStatus(of job: JobRecord) -> NodeSetupStatus {
+        guard job.nodeTokenHash != nil else { return NodeSetupStatus(reported: false) }
+        guard let report = job.setupReport else { return NodeSetupStatus(reported: true) }
+        return NodeSetupStatus(
+            reported: true, step: report.step, state: report.state, message: report.message, updatedAt: report.at.rfc3339)
+    }
+
+    /// The ready message while the node reports its setup; nil when it does not.
+    /// "Ready" is the machine; this says how far its software is.
+    static func setupMessage(for job: JobRecord) -> String? {
+        guard job.nodeTokenHash != nil else { return nil }
+        let total = NodeSetupStep.allCases.count
+        guard let report = job.setupReport else {
+            return "Machine up — waiting for the node to start installing its software."
+        }
+        if report.isComplete { return "Your node's software is running." }
+        let position = "step \(report.step.number) of \(total)"
+        if report.state == .failed {
+            var detail = report.message.map { ": \($0)" } ?? ""
+            while detail.hasSuffix(".") { detail.removeLast() }
+            return "Machine up, but its setup failed at \(report.step.summary) (\(position))\(detail)."
+        }
+        return "Machine up — \(report.step.summary) (\(position))."
     }
 }

@@ -49,6 +49,8 @@ protocol NodeProvider: Sendable {
     var summary: String { get }
     /// What clients' `daemon.info` shows: no upstream address or tailnet name.
     var publicSummary: String { get }
+    /// Whether a real node runs the rendered user_data (and so can report its setup).
+    var rendersUserData: Bool { get }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources
 
@@ -63,6 +65,7 @@ protocol NodeProvider: Sendable {
 }
 
 extension NodeProvider {
+    var rendersUserData: Bool { true }
     func listResources() async throws -> [CloudResource] { [] }
     func delete(_ resource: CloudResource) async throws {}
 }

@@ -19,6 +19,7 @@ actor Provisioner {
     private let crashAfterPhase: ProvisionPhase?
     private let crashBeforeRecording: ProvisionPhase?
     private let threadPool: NIOThreadPool
+    private let nodeSetup: NodeSetupSettings
     private let logger: Logger
     private var running: [String: Task<Void, Never>] = [:]
     /// Jobs asked to start while their previous task was still winding down (a retry
@@ -29,8 +30,9 @@ actor Provisioner {
     init(
         store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
         threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil,
-        crashBeforeRecording: ProvisionPhase? = nil, logger: Logger
+        crashBeforeRecording: ProvisionPhase? = nil, nodeSetup: NodeSetupSettings = NodeSetupSettings(), logger: Logger
     ) {
+        self.nodeSetup = nodeSetup
         self.crashAfterPhase = crashAfterPhase
         self.crashBeforeRecording = crashBeforeRecording
         self.store = store
@@ -98,6 +100,9 @@ actor Provisioner {
                     }
                     return
                 }
+                if next == .dropletCreated, nodeSetup.reportsEnabled, provider.rendersUserData, job.sealedNodeToken == nil {
+                    job = try makeNodeToken(for: job)
+                }
                 let created: ProvisionedResources
                 do {
                     created = try await provider.perform(next, for: job)
@@ -111,8 +116,14 @@ actor Provisioner {
                     logger.critical("fault injection: SIGKILL before recording phase \(next.rawValue)")
                     raise(SIGKILL)
                 }
-                _ = try store.recordPhase(
-                    next, of: jobID, after: current, setting: created.columns, reason: "phase \(next.rawValue)")
+                var resources = created
+                if next == .dropletCreated {
+                    // On the droplet now (or never to be used): the one-off secrets go, whatever the provider.
+                    resources.wipeTailscaleAuthKey = true
+                }
+                var columns = resources.columns
+                if next == .dropletCreated { columns.append(("node_token_sealed", .null)) }
+                _ = try store.recordPhase(next, of: jobID, after: current, setting: columns, reason: "phase \(next.rawValue)")
             }
         } catch {
             // A database error: leave the job at its recorded phase; the next start resumes it.
@@ -135,6 +146,16 @@ actor Provisioner {
             ])
     }
 
+    /// A new node token for the droplet about to be made (a retry makes a new one, replacing
+    /// the old hash). Kept sealed until the droplet exists, so a droplet created by a run that
+    /// died before recording it is found carrying a token timmyd still knows.
+    private func makeNodeToken(for job: JobRecord) throws -> JobRecord {
+        let token = NodeToken.make()
+        let sealed = try vault.box.seal(Array(token.utf8), associatedData: NodeToken.associatedData(jobID: job.id))
+        if let stored = try store.storeNodeToken(id: job.id, hash: NodeToken.hash(token), sealed: sealed) { return stored }
+        return try store.job(id: job.id) ?? job
+    }
+
     private func fail(_ job: JobRecord, _ error: Error) async throws {
         let failure =
             error as? ProvisioningFailure
@@ -148,7 +169,7 @@ actor Provisioner {
         // The node is gone, so its key opens nothing: drop it rather than hand it out.
         var columns: [(String, SQLValue)] = [
             ("error_public", .text(failure.publicMessage)), ("error_detail", .text(failure.detail)),
-            ("ssh_private_key_sealed", .null), ("tailscale_auth_key_sealed", .null),
+            ("ssh_private_key_sealed", .null), ("tailscale_auth_key_sealed", .null), ("node_token_sealed", .null),
         ]
         if !job.buyerSuppliedKey {
             columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null)]

@@ -9,6 +9,8 @@ struct StubNodeProvider: NodeProvider {
     let failAt: ProvisionPhase?
 
     var mode: BackendMode { .stub }
+    /// No machine runs anything, so no node token is made: its status says setup is not reported.
+    var rendersUserData: Bool { false }
     var summary: String { "stub provisioning (no DO_API_TOKEN): nodes get an RFC 5737 address and a fake tailnet name" }
 
     func perform(_ phase: ProvisionPhase, for job: JobRecord) async throws -> ProvisionedResources {
@@ -24,7 +26,9 @@ struct StubNodeProvider: NodeProvider {
         case .sshKeyUploaded: return ProvisionedResources(doSSHKeyID: "stub-key-\(name)")
         case .volumeCreated:
             return job.plan.volumeSizeGB > 0 ? ProvisionedResources(doVolumeID: "stub-volume-\(name)") : ProvisionedResources()
-        case .tailscaleKeyCreated: return ProvisionedResources(tailscaleKeyID: "stub-tskey-\(name)")
+        case .tailscaleKeyCreated:
+            // A buyer's own auth key needs no key from the operator.
+            return job.buyerTailscaleKey ? ProvisionedResources() : ProvisionedResources(tailscaleKeyID: "stub-tskey-\(name)")
         case .dropletCreated: return ProvisionedResources(doDropletID: "stub-droplet-\(name)")
         case .dropletActive:
             let host = 1 + Int(job.id.utf8.reduce(UInt32(0)) { $0 &* 31 &+ UInt32($1) } % 254)

@@ -6,6 +6,7 @@ struct AdminService: Sendable {
     let store: JobStore
     let payments: PaymentBackend
     let watcher: PaymentWatcher
+    var nodeSetup = NodeSetupSettings()
     let logger: Logger
 
     func listJobs(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
@@ -18,7 +19,9 @@ struct AdminService: Sendable {
             }
             after = (Timestamp(milliseconds: milliseconds), parts[1])
         }
-        let jobs = try store.page(state: request.state, limit: request.limit + 1, after: after)
+        let jobs = try store.page(
+            state: request.state, limit: request.limit + 1, after: after,
+            stalledSince: request.stalled ? stallCutoff : nil)
         let page = jobs.prefix(Int(request.limit))
         var result: [String: JSONValue] = ["jobs": .array(page.map(AdminJobPresenter.summary(of:)))]
         if jobs.count > page.count, let last = page.last {
@@ -55,6 +58,8 @@ struct AdminService: Sendable {
         return MethodOutcome([
             "jobsByState": .object(byState), "paidJobs": .int(taken?.int("n") ?? 0),
             "satsTaken": .int(taken?.int("sats") ?? 0), "provisioning": .object(provisioning),
+            "setupStalled": .int(try store.stalledSetupCount(silentSince: stallCutoff)),
+            "setupFailed": .int(try store.failedSetupCount()),
         ])
     }
 
@@ -71,6 +76,9 @@ struct AdminService: Sendable {
         job = try await watcher.checkNow(job, actor: caller.uid)
         return MethodOutcome(JobStatusPresenter.status(of: job).json)
     }
+
+    /// A node that has said nothing since this moment is stalled.
+    private var stallCutoff: Timestamp { Timestamp.now().adding(seconds: -nodeSetup.stallSeconds) }
 
     private func existingJob(_ id: String) throws -> JobRecord {
         guard JobIdentifier.isWellFormed(id), let job = try store.job(id: id) else {

@@ -8,6 +8,7 @@ struct BootstrapService: Sendable {
     let watcher: PaymentWatcher
     let vault: KeyVault
     let configuration: DaemonConfiguration
+    let createRate: CreateRateLimiter
     let logger: Logger
 
     func create(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
@@ -21,6 +22,9 @@ struct BootstrapService: Sendable {
             } catch {
                 throw JSONRPCError.invalidParams("sshPublicKey: \(error)", field: "sshPublicKey")
             }
+        }
+        if let key = Self.rateKey(caller), case .retryAfter(let seconds) = createRate.take(key) {
+            throw JSONRPCError.rateLimited(retryAfterSeconds: seconds)
         }
         // Checked before asking for an invoice, so a flood of unpaid jobs costs the payment backend nothing;
         // the insert checks again, atomically.
@@ -40,6 +44,10 @@ struct BootstrapService: Sendable {
             logger.warning("invoice creation failed", metadata: ["error": "\(error)"])
             throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
         }
+        // Sealed at once and bound to the job: the buyer's key is a secret like the node's SSH key.
+        let sealedTailscaleKey = try request.tailscaleAuthKey.map {
+            try vault.box.seal(Array($0.utf8), associatedData: DigitalOceanNodeProvider.tailscaleAAD(jobID: jobID))
+        }
         let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
         let job: JobRecord
@@ -50,12 +58,14 @@ struct BootstrapService: Sendable {
                     paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
                     invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
                     sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
-                    clientAddress: caller.clientAddress),
+                    clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey),
                 actor: caller.uid, unpaidLimit: unpaidLimit)
         } catch let error as UnpaidLimitReached {
             throw Self.tooManyUnpaid(error.limit)
         }
-        logger.info("job created", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
+        logger.info(
+            "job created",
+            metadata: ["job": "\(job.id)", "uid": "\(caller.uid)", "buyerTailscaleKey": "\(job.buyerTailscaleKey)"])
         let result = CreateJobResult(
             jobId: job.id, accessToken: accessToken, state: job.state,
             invoice: InvoiceInfo(
@@ -75,12 +85,25 @@ struct BootstrapService: Sendable {
 
     func watch(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let job = try authorizedJob(params)
+        let limits = configuration.callerLimits
+        if let slots = caller.watchSlots, !slots.take() {
+            throw JSONRPCError.tooManyWatches(limit: slots.limit, scope: .connection)
+        }
         // Subscribe before reading, so a change between the read and the subscription is not missed.
-        let changes = store.changes.subscribe(jobID: job.id)
+        guard let changes = store.changes.subscribe(jobID: job.id, limit: limits.watchesPerJob) else {
+            caller.watchSlots?.give()
+            throw JSONRPCError.tooManyWatches(limit: limits.watchesPerJob, scope: .job)
+        }
         let first = JobStatusPresenter.status(of: job)
-        guard !first.state.isSettled else { return MethodOutcome(first.json) }
+        // A ready node that reports its setup is followed on until its setup completes or fails.
+        guard !first.isFinal else {
+            caller.watchSlots?.give()
+            return MethodOutcome(first.json)
+        }
         let store = self.store
+        let slots = caller.watchSlots
         return MethodOutcome(first.json) { sink in
+            defer { slots?.give() }
             // Stop at a settled state, or as soon as the caller goes away (cancelling
             // the follower ends its wait on the change stream).
             let follower = Task { await Self.follow(jobID: job.id, from: first, changes: changes, store: store, sink: sink) }
@@ -89,7 +112,8 @@ struct BootstrapService: Sendable {
         }
     }
 
-    /// Sends the status after each change that is visible to the buyer, ending with a settled state.
+    /// Sends the status after each change that is visible to the buyer, ending with a final one
+    /// (a settled state; for a reporting node, its setup complete or failed).
     private static func follow(
         jobID: String, from first: JobStatus, changes: AsyncStream<Void>, store: JobStore, sink: NotificationSink
     ) async {
@@ -100,7 +124,7 @@ struct BootstrapService: Sendable {
             guard status != last else { continue }
             last = status
             guard await sink.send(method: MethodName.changedNotification, params: status.json) else { return }
-            if status.state.isSettled { return }
+            if status.isFinal { return }
         }
     }
 
@@ -204,6 +228,12 @@ struct BootstrapService: Sendable {
                 extra: ["state": current.state.json])
         }
         return MethodOutcome(JobStatusPresenter.status(of: cancelled).json)
+    }
+
+    /// Whom the create rate counts: a web buyer by address, a local client by uid; admins are not limited.
+    static func rateKey(_ caller: Caller) -> String? {
+        if let address = caller.clientAddress { return address }
+        return caller.role == .admin ? nil : "uid:\(caller.uid)"
     }
 
     private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {

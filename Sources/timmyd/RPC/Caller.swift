@@ -12,6 +12,9 @@ struct Caller: Sendable {
     /// trusted); nil for JSON-RPC callers on the socket, who are local programs.
     /// Unpaid jobs are capped per address.
     var clientAddress: String? = nil
+    /// The watches this caller's JSON-RPC connection may still open; nil over HTTP,
+    /// where each event stream is its own request.
+    var watchSlots: WatchSlots? = nil
 
     enum Transport: Sendable {
         case jsonRPC

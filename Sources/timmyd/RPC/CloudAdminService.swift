@@ -14,6 +14,8 @@ struct CloudAdminService: Sendable {
     static let resourceColumns = [
         "do_ssh_key_id", "do_volume_id", "do_droplet_id", "tailscale_key_id", "tailscale_auth_key_sealed", "node_ipv4",
         "tailscale_hostname", "lnbits_url", "error_public", "error_detail", "ready_at",
+        "node_token_hash", "node_token_sealed", "setup_step", "setup_state", "setup_message", "setup_updated_at",
+        "setup_report_count",
     ]
 
     /// `admin.jobs.retry`: failed → provisioning, from scratch. Whatever the failed run

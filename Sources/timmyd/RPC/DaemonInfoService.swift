@@ -37,6 +37,9 @@ struct DaemonInfoService: Sendable {
                 "region": .string(plan.region), "size": .string(plan.size), "image": .string(plan.image),
                 "volumeSizeGb": .int(plan.volumeSizeGB),
             ],
+            "nodeSetupReports": .bool(configuration.nodeSetup.reportsEnabled && provider.rendersUserData),
+            "nodeSetupSteps": .array(
+                NodeSetupStep.allCases.map { ["step": $0.json, "number": .int(Int64($0.number)), "summary": .string($0.summary)] }),
             "caller": ["uid": .int(Int64(caller.uid)), "role": .string(caller.role.rawValue)],
         ])
     }

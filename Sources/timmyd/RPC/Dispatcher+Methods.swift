@@ -9,8 +9,9 @@ extension Dispatcher {
     ) -> Dispatcher {
         let bootstrap = BootstrapService(
             store: store, payments: payments, watcher: watcher, vault: vault, configuration: configuration,
-            logger: logger)
-        let admin = AdminService(store: store, payments: payments, watcher: watcher, logger: logger)
+            createRate: CreateRateLimiter(perMinute: configuration.callerLimits.createsPerMinute), logger: logger)
+        let admin = AdminService(
+            store: store, payments: payments, watcher: watcher, nodeSetup: configuration.nodeSetup, logger: logger)
         let refunds = RefundService(store: store, refunder: refunder)
         let userData = UserDataService(configuration: configuration)
         let cloud = CloudAdminService(store: store, provider: provider, provisioner: provisioner, logger: logger)
@@ -27,6 +28,6 @@ extension Dispatcher {
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
                 .jobsRetry: cloud.retry, .jobsDestroy: cloud.destroy, .reconcile: cloud.reconcile,
                 .backup: backups.backup,
-            ], logger: logger)
+            ], maximumBatchLength: configuration.callerLimits.batchLength, logger: logger)
     }
 }

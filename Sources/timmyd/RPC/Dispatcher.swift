@@ -8,18 +8,24 @@ struct Dispatcher: Sendable {
     typealias Handler = @Sendable (_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome
 
     private let handlers: [String: (role: CallerRole, handler: Handler)]
+    /// Calls in one batch; a longer batch is refused whole, before any of it runs.
+    let maximumBatchLength: Int
     private let logger: Logger
 
-    init(handlers: [MethodName: Handler], logger: Logger) {
+    init(handlers: [MethodName: Handler], maximumBatchLength: Int = CallerLimits().batchLength, logger: Logger) {
         var table: [String: (CallerRole, Handler)] = [:]
         for (name, handler) in handlers { table[name.rawValue] = (name.requiredRole, handler) }
         self.handlers = table
+        self.maximumBatchLength = maximumBatchLength
         self.logger = logger
     }
 
     /// The reply to one line (nil when it held only notifications), and the
     /// follow-up work of any method that has some.
     func handle(line: [UInt8], caller: Caller) async -> (reply: JSONValue?, followUps: [@Sendable (NotificationSink) async -> Void]) {
+        if BatchLength.exceeds(line, limit: maximumBatchLength) {
+            return (JSONRPCResponse(id: .null, outcome: .failure(.batchTooLong(limit: maximumBatchLength))).json, [])
+        }
         switch IncomingMessage(line: line) {
         case .unusable(let error):
             return (JSONRPCResponse(id: .null, outcome: .failure(error)).json, [])

@@ -20,11 +20,13 @@ enum OpenRPCDocument {
         case .create:
             Entry(
                 summary: "Start a purchase: a new job, its Lightning invoice and its access token (shown once).",
-                params: [("label", "string", false), ("sshPublicKey", "string", false)], result: "CreateJobResult")
+                params: [("label", "string", false), ("sshPublicKey", "string", false), ("tailscaleAuthKey", "string", false)],
+                result: "CreateJobResult")
         case .status: Entry(summary: "Where a job stands.", params: credentials, result: "JobStatus")
         case .watch:
             Entry(
-                summary: "The status now, then bootstrap.changed notifications until a settled state.",
+                summary: "The status now, then bootstrap.changed notifications until a settled state "
+                    + "(for a ready node that reports its setup: until that setup completes or fails).",
                 params: credentials, result: "JobStatus")
         case .claimKey:
             Entry(
@@ -44,14 +46,18 @@ enum OpenRPCDocument {
         case .jobsList:
             Entry(
                 summary: "Jobs without secrets, newest first.",
-                params: [("state", "string", false), ("limit", "integer", false), ("cursor", "string", false)],
+                params: [
+                    ("state", "string", false), ("limit", "integer", false), ("cursor", "string", false),
+                    ("stalled", "boolean", false),
+                ],
                 result: "{jobs, nextCursor?}")
         case .jobsGet: Entry(summary: "One job with its history.", params: [("jobId", "string", true)], result: "job")
         case .jobsRefund:
             Entry(
                 summary: "bootstrap.refund for any job, without its access token.",
                 params: [("jobId", "string", true), ("bolt11", "string", true)], result: "JobStatus")
-        case .stats: Entry(summary: "Counts by state, sats taken, provisioning times.", params: [], result: "stats")
+        case .stats:
+            Entry(summary: "Counts by state, sats taken, provisioning times, stalled and failed node setups.", params: [], result: "stats")
         case .simulatePayment:
             Entry(summary: "Stub payments only: pay a job's invoice.", params: [("jobId", "string", true)], result: "JobStatus")
         case .userDataRender:

@@ -6,20 +6,40 @@ import Protocol
 /// replies are written as they finish, and watch notifications follow their
 /// reply. When the caller shuts down its write side, the connection stays open
 /// until every reply (and every watch) is done, then closes.
-final class RPCConnectionHandler: ChannelInboundHandler {
+///
+/// Backpressure: at most `requestsInFlightPerConnection` lines are being answered at
+/// once (a line counts until its reply has been written to the socket). While at that
+/// cap, or while the socket will take no more output (a caller that does not read its
+/// replies), the handler stops reading; lines already read wait in order. So one
+/// caller's unread replies cannot grow the daemon's memory without bound.
+final class RPCConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = InboundFrame
+    typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+
+    private typealias FollowUps = [@Sendable (NotificationSink) async -> Void]
 
     private let dispatcher: Dispatcher
     private let caller: Caller
     private let logger: Logger
-    private var outstanding = 0
+    private let maximumInFlight: Int
+    /// Lines dispatched whose reply is not yet written.
+    private var inFlight = 0
+    /// Watch follow-ups still running.
+    private var following = 0
+    /// Lines read while at the in-flight cap, answered in order as room frees up.
+    private var queued = CircularBuffer<ByteBuffer>()
+    /// A read was asked for while reading was paused.
+    private var readPending = false
     private var inputClosed = false
     private var closing = false
 
-    init(dispatcher: Dispatcher, caller: Caller, logger: Logger) {
+    init(dispatcher: Dispatcher, caller: Caller, limits: CallerLimits, logger: Logger) {
+        var caller = caller
+        caller.watchSlots = WatchSlots(limit: limits.watchesPerConnection)
         self.dispatcher = dispatcher
         self.caller = caller
+        self.maximumInFlight = limits.requestsInFlightPerConnection
         self.logger = logger
     }
 
@@ -31,6 +51,7 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             // unread would reset the connection and could destroy the answer in flight, so
             // the rest of its input is drained (the decoder drops it) for a short while.
             closing = true
+            queued.removeAll()
             let reply = JSONRPCResponse(id: .null, outcome: .failure(.lineTooLong(limit: limit)))
             let channel = context.channel
             context.writeAndFlush(wrapOutboundOut(Self.encode(reply.json, allocator: channel.allocator)))
@@ -38,30 +59,84 @@ final class RPCConnectionHandler: ChannelInboundHandler {
                     channel.close(mode: .output, promise: nil)
                     channel.eventLoop.scheduleTask(in: .seconds(2)) { channel.close(promise: nil) }
                 }
-        case .line(let buffer):
-            let bytes = Array(buffer.readableBytesView)
+        case .line(let line):
             // Blank lines (e.g. a trailing "\r\n\n") are not requests.
-            guard bytes.contains(where: { ![0x20, 0x09, 0x0D].contains($0) }) else { return }
-            outstanding += 1
-            let dispatcher = self.dispatcher
-            let caller = self.caller
-            let channel = context.channel
-            let work = context.eventLoop.makeFutureWithTask {
-                await Self.serve(line: bytes, caller: caller, dispatcher: dispatcher, channel: channel)
+            guard line.readableBytesView.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) else { return }
+            if inFlight < maximumInFlight && queued.isEmpty {
+                start(line, context: context)
+            } else {
+                queued.append(line)
             }
-            work.assumeIsolated().whenComplete { _ in self.finishedOne(context: context) }
         }
     }
 
-    /// Answers one line, then runs any follow-up (watch notifications) on the same connection.
-    private static func serve(line: [UInt8], caller: Caller, dispatcher: Dispatcher, channel: Channel) async {
+    private func start(_ line: ByteBuffer, context: ChannelHandlerContext) {
+        inFlight += 1
+        let bytes = Array(line.readableBytesView)
+        let dispatcher = self.dispatcher
+        let caller = self.caller
+        let channel = context.channel
+        context.eventLoop.makeFutureWithTask { () -> FollowUps in
+            await Self.answer(line: bytes, caller: caller, dispatcher: dispatcher, channel: channel)
+        }.assumeIsolated().whenComplete { result in
+            self.inFlight -= 1
+            if case .success(let followUps) = result, !followUps.isEmpty {
+                self.follow(followUps, context: context)
+            }
+            self.startQueued(context: context)
+            self.resumeReadingIfAllowed(context: context)
+            self.closeIfDone(context: context)
+        }
+    }
+
+    /// Answers one line; returns once the reply is written (or the connection is gone).
+    private static func answer(line: [UInt8], caller: Caller, dispatcher: Dispatcher, channel: Channel) async -> FollowUps {
         let (reply, followUps) = await dispatcher.handle(line: line, caller: caller)
         if let reply {
             _ = try? await channel.writeAndFlush(encode(reply, allocator: channel.allocator)).get()
         }
-        guard !followUps.isEmpty else { return }
-        let sink = ChannelNotificationSink(channel: channel)
-        for followUp in followUps { await followUp(sink) }
+        return followUps
+    }
+
+    /// Runs watch notifications on the same connection; they do not hold an in-flight slot.
+    private func follow(_ followUps: FollowUps, context: ChannelHandlerContext) {
+        following += 1
+        let sink = ChannelNotificationSink(channel: context.channel)
+        context.eventLoop.makeFutureWithTask {
+            for followUp in followUps { await followUp(sink) }
+        }.assumeIsolated().whenComplete { _ in
+            self.following -= 1
+            self.closeIfDone(context: context)
+        }
+    }
+
+    private func startQueued(context: ChannelHandlerContext) {
+        while !closing, inFlight < maximumInFlight, let next = queued.popFirst() {
+            start(next, context: context)
+        }
+    }
+
+    private func mayRead(context: ChannelHandlerContext) -> Bool {
+        inFlight < maximumInFlight && queued.isEmpty && context.channel.isWritable
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if mayRead(context: context) {
+            context.read()
+        } else {
+            readPending = true
+        }
+    }
+
+    private func resumeReadingIfAllowed(context: ChannelHandlerContext) {
+        guard readPending, mayRead(context: context) else { return }
+        readPending = false
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        resumeReadingIfAllowed(context: context)
+        context.fireChannelWritabilityChanged()
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -69,8 +144,9 @@ final class RPCConnectionHandler: ChannelInboundHandler {
             inputClosed = true
             closeIfDone(context: context)
         } else if event is IdleStateHandler.IdleStateEvent {
-            // Idle: close only a connection with nothing in flight (a watch keeps it open).
-            if outstanding == 0 { context.close(promise: nil) }
+            // Idle: close only a connection with nothing in flight (a watch keeps it open),
+            // or one whose caller has not read its replies for the whole idle time.
+            if isDone || !context.channel.isWritable { context.close(promise: nil) }
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -82,13 +158,10 @@ final class RPCConnectionHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 
-    private func finishedOne(context: ChannelHandlerContext) {
-        outstanding -= 1
-        closeIfDone(context: context)
-    }
+    private var isDone: Bool { inFlight == 0 && following == 0 && queued.isEmpty }
 
     private func closeIfDone(context: ChannelHandlerContext) {
-        if inputClosed && outstanding == 0 {
+        if inputClosed && isDone && !closing {
             closing = true
             context.close(promise: nil)
         }

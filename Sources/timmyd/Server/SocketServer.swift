@@ -18,16 +18,28 @@ import Protocol
 final class SocketServer: Sendable {
     private let configuration: DaemonConfiguration
     private let dispatcher: Dispatcher
+    private let nodeSetup: NodeSetupReceiver?
     private let roles: RoleResolver
     private let group: EventLoopGroup
     private let logger: Logger
-    private let connectionCount = NIOLockedValueBox(0)
+    private let slots: NIOLockedValueBox<ConnectionSlots>
+    private let addresses: AddressLimiter
     private let listener = NIOLockedValueBox<Channel?>(nil)
 
-    init(configuration: DaemonConfiguration, dispatcher: Dispatcher, group: EventLoopGroup, logger: Logger) {
+    init(
+        configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver? = nil,
+        group: EventLoopGroup, logger: Logger
+    ) {
         self.configuration = configuration
         self.dispatcher = dispatcher
+        self.nodeSetup = nodeSetup
         self.roles = RoleResolver(adminGroup: configuration.adminGroup)
+        self.slots = NIOLockedValueBox(
+            ConnectionSlots(
+                total: configuration.maximumConnections,
+                reservedForAdmins: configuration.callerLimits.adminReservedConnections))
+        self.addresses = AddressLimiter(
+            connections: configuration.http.maximumConnectionsPerAddress, streams: configuration.http.maximumStreamsPerAddress)
         self.group = group
         self.logger = logger
     }
@@ -52,6 +64,12 @@ final class SocketServer: Sendable {
         listener.withLockedValue { $0 = channel }
         try applyOwnership(path)
         logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.socketMode, radix: 8))"])
+        if !configuration.http.trustForwardedFor {
+            // Behind nginx this means every web buyer shares one allowance: three unpaid jobs block everyone.
+            logger.warning(
+                "HTTP_TRUST_FORWARDED_FOR is off: every HTTP caller counts as the one address \"unix\" for the per-address limits (unpaid jobs, connections, event streams, create rate); with nginx in front, set HTTP_TRUST_FORWARDED_FOR=true"
+            )
+        }
     }
 
     /// Stops accepting; open connections finish their current work.
@@ -61,19 +79,9 @@ final class SocketServer: Sendable {
         unlink(configuration.socketPath)
     }
 
+    /// Reads the peer's credentials first: whether a connection may have a slot depends
+    /// on its role, since the last slots are kept for admins.
     private func initialize(_ channel: Channel) -> EventLoopFuture<Void> {
-        let accepted = connectionCount.withLockedValue { count -> Bool in
-            guard count < configuration.maximumConnections else { return false }
-            count += 1
-            return true
-        }
-        guard accepted else {
-            let error = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
-            return channel.eventLoop.makeCompletedFuture {
-                try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(error: error))
-            }
-        }
-        channel.closeFuture.whenComplete { [connectionCount] _ in connectionCount.withLockedValue { $0 -= 1 } }
         guard let provider = channel as? SocketOptionProvider else {
             return channel.eventLoop.makeFailedFuture(ChannelError.operationUnsupported)
         }
@@ -81,20 +89,31 @@ final class SocketServer: Sendable {
             level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_PEERCRED))
         return credentialsFuture.flatMapThrowing { [self] peer in
             let caller = Caller(pid: peer.pid, uid: peer.uid, gid: peer.gid, role: roles.role(of: peer))
+            guard let admission = slots.withLockedValue({ $0.admit(isAdmin: caller.role == .admin) }) else {
+                let error = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
+                try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(error: error))
+                return
+            }
+            channel.closeFuture.whenComplete { [slots] _ in slots.withLockedValue { $0.release() } }
             let idle = TimeAmount.seconds(configuration.idleTimeoutSeconds)
             try channel.pipeline.syncOperations.addHandlers([
                 IdleStateHandler(readTimeout: idle),
-                ProtocolSniffer { [self] framing, pipeline in try self.configure(pipeline, for: framing, caller: caller) },
+                ProtocolSniffer { [self] framing, pipeline in
+                    try self.configure(pipeline, for: framing, caller: caller, admission: admission)
+                },
             ])
         }
     }
 
-    private func configure(_ pipeline: ChannelPipeline.SynchronousOperations, for framing: ProtocolSniffer.Framing, caller: Caller) throws {
+    private func configure(
+        _ pipeline: ChannelPipeline.SynchronousOperations, for framing: ProtocolSniffer.Framing, caller: Caller,
+        admission: ConnectionSlots.Admission
+    ) throws {
         switch framing {
         case .jsonRPC:
             try pipeline.addHandlers([
                 ByteToMessageHandler(LineFrameDecoder(maximumLineLength: configuration.maximumRequestBytes)),
-                RPCConnectionHandler(dispatcher: dispatcher, caller: caller, logger: logger),
+                RPCConnectionHandler(dispatcher: dispatcher, caller: caller, limits: configuration.callerLimits, logger: logger),
             ])
         case .http:
             // NIO's codec parses the requests (answering malformed ones with 400 and closing);
@@ -102,7 +121,9 @@ final class SocketServer: Sendable {
             try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
             try pipeline.addHandler(
                 HTTPConnectionHandler(
-                    router: HTTPRouter(dispatcher: dispatcher), caller: caller, settings: configuration.http, logger: logger))
+                    router: HTTPRouter(dispatcher: dispatcher, nodeSetup: nodeSetup), caller: caller,
+                    settings: configuration.http, addresses: addresses, inAdminReserve: admission == .reserved,
+                    logger: logger))
         }
     }
 

@@ -15,6 +15,8 @@ struct NewJob: Sendable {
     var buyerPublicKey: (line: String, fingerprint: String)?
     /// Where an HTTP buyer came from (see `Caller.clientAddress`); nil over JSON-RPC.
     var clientAddress: String? = nil
+    /// The buyer's own Tailscale auth key, sealed; kept until the droplet exists.
+    var sealedBuyerTailscaleKey: [UInt8]? = nil
 }
 
 /// One line of a job's history: a transition, a phase, or an admin action.
@@ -67,14 +69,16 @@ final class JobStore: Sendable {
                 .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
                 .text(job.accessTokenHash), .text(job.sshKeyAlgorithm), SQLValue(key?.line), SQLValue(key?.fingerprint),
                 .integer(key == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
-                SQLValue(job.clientAddress),
+                SQLValue(job.clientAddress), job.sealedBuyerTailscaleKey.map(SQLValue.blob) ?? .null,
+                .integer(job.sealedBuyerTailscaleKey == nil ? 0 : 1),
             ]
             let inserted = try tx.queryOne(
                 """
                 INSERT INTO jobs (id, state, label, region, size, image, volume_size_gb, amount_sats,
                     payment_hash, payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm,
-                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at, client_address)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
+                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at, client_address,
+                    tailscale_auth_key_sealed, buyer_tailscale_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
                 """, values)
             try Self.appendEvent(
                 tx, jobID: job.id, at: now, from: nil, to: .awaitingPayment, phase: nil, actor: actor,
@@ -198,9 +202,14 @@ final class JobStore: Sendable {
         """
 
     /// One page of jobs, newest first. The cursor is the last row's `created_at:id`.
-    func page(state: JobState?, limit: Int64, after cursor: (Timestamp, String)?) throws -> [JobRecord] {
+    /// With `stalledSince`, only nodes whose setup has said nothing since then (see `stalledCondition`).
+    func page(state: JobState?, limit: Int64, after cursor: (Timestamp, String)?, stalledSince: Timestamp? = nil) throws -> [JobRecord] {
         var conditions: [String] = []
         var values: [SQLValue] = []
+        if let stalledSince {
+            conditions.append(Self.stalledCondition)
+            values.append(.integer(stalledSince.milliseconds))
+        }
         if let state {
             conditions.append("state = ?")
             values.append(.text(state.rawValue))
@@ -251,7 +260,7 @@ final class JobStore: Sendable {
     // MARK: Wiping secrets
 
     /// Columns holding a sealed secret; setting one to NULL is a wipe.
-    static let sealedSecretColumns: Set<String> = ["ssh_private_key_sealed", "tailscale_auth_key_sealed"]
+    static let sealedSecretColumns: Set<String> = ["ssh_private_key_sealed", "tailscale_auth_key_sealed", "node_token_sealed"]
 
     static func wipesASecret(_ columns: [(String, SQLValue)]) -> Bool {
         columns.contains { sealedSecretColumns.contains($0.0) && $0.1 == .null }

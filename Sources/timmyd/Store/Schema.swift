@@ -123,5 +123,23 @@ enum Schema {
                     WHERE refund_payment_hash IS NOT NULL;
                 ALTER TABLE jobs ADD COLUMN error_reason TEXT;
                 """),
+        Migration(
+            version: 6, name: "node setup reports, node token, buyer's own Tailscale key",
+            // The node token's hash authenticates the node's setup reports; the token itself is
+            // held sealed only from its making until the droplet that carries it exists (a crash
+            // in between must not leave a node holding a token timmyd cannot render again).
+            // The last report is kept on the job; every report is also a job_events row, and
+            // they are counted, so one node (whose buyer holds its token) cannot fill the history.
+            // A buyer's own Tailscale auth key lives in tailscale_auth_key_sealed, flagged here.
+            sql: """
+                ALTER TABLE jobs ADD COLUMN node_token_hash TEXT;
+                ALTER TABLE jobs ADD COLUMN node_token_sealed BLOB;
+                ALTER TABLE jobs ADD COLUMN setup_step TEXT;
+                ALTER TABLE jobs ADD COLUMN setup_state TEXT;
+                ALTER TABLE jobs ADD COLUMN setup_message TEXT;
+                ALTER TABLE jobs ADD COLUMN setup_updated_at INTEGER;
+                ALTER TABLE jobs ADD COLUMN setup_report_count INTEGER;
+                ALTER TABLE jobs ADD COLUMN buyer_tailscale_key INTEGER NOT NULL DEFAULT 0;
+                """),
     ]
 }

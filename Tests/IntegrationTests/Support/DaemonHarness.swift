@@ -11,9 +11,11 @@ final class DaemonHarness {
     var environment: [String: String]
     private(set) var process: Process?
 
-    /// Quick stub defaults; a test overrides what it needs.
+    /// Quick stub defaults; a test overrides what it needs. Tests buy many nodes over HTTP
+    /// in a few seconds, so the create rate limit is raised here and tested on its own.
     static let quickDefaults = [
         "STUB_PROVISION_DELAY_MS": "300", "PAYMENT_POLL_INTERVAL_MS": "100", "LOG_LEVEL": "debug",
+        "CREATE_RATE_PER_MINUTE": "6000",
     ]
 
     init(environment: [String: String] = [:]) throws {

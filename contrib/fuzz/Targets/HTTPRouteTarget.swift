@@ -4,7 +4,7 @@ import NIOHTTP1
 /// them before authorization. Input: `METHOD SP request-target`, optionally
 /// followed by `\n` and an `X-Forwarded-For` value. Checked: a matched route's job
 /// id is one non-empty path segment; a client address is "unix" or a short string
-/// of address characters.
+/// of address characters (an IPv6 buyer's /64 ends in `/64`).
 @_cdecl("LLVMFuzzerTestOneInput")
 public func httpRouteTarget(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let text = String(decoding: UnsafeBufferPointer(start: data, count: size), as: UTF8.self)
@@ -21,7 +21,7 @@ public func httpRouteTarget(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         let address = ClientAddress.of(headers, trustForwardedFor: true)
         precondition(
             address == ClientAddress.untrusted
-                || (address.count <= 45 && address.allSatisfy { "0123456789abcdef.:".contains($0) }),
+                || (address.count <= 45 && address.allSatisfy { "0123456789abcdef.:/".contains($0) }),
             "client address \(address)")
         precondition(ClientAddress.of(headers, trustForwardedFor: false) == ClientAddress.untrusted)
     }

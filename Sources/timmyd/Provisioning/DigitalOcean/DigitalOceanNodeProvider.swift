@@ -30,6 +30,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
     let logger: Logger
     /// The container images written into every node's user_data.
     var nodeImages = NodeImages.pinned
+    /// Where nodes report their setup; without a callback URL they report nothing.
+    var nodeSetup = NodeSetupSettings()
 
     static let commonTag = "timmy-node"
     static let namePrefix = "timmy-"
@@ -65,7 +67,8 @@ struct DigitalOceanNodeProvider: NodeProvider {
             guard job.plan.volumeSizeGB > 0 else { return ProvisionedResources() }
             return ProvisionedResources(doVolumeID: try await ensureVolume(for: job).id)
         case .tailscaleKeyCreated:
-            guard let tailscale else { return ProvisionedResources() }
+            // A buyer who brought their own auth key joins their own tailnet: no operator key.
+            guard let tailscale, !job.buyerTailscaleKey else { return ProvisionedResources() }
             // Not looked up first: a key is useless without its secret, which only the
             // create answer shows. A key made by a run that died before recording it is
             // found by its description and revoked once the node is up (or at tear-down),
@@ -79,7 +82,7 @@ struct DigitalOceanNodeProvider: NodeProvider {
             return ProvisionedResources(doDropletID: droplet.id, wipeTailscaleAuthKey: true)
         case .dropletActive:
             let droplet = try await waitUntilActive(job)
-            let hostname = tailscale == nil ? nil : job.resourceName
+            let hostname = tailscale == nil && !job.buyerTailscaleKey ? nil : job.resourceName
             return ProvisionedResources(
                 nodeIPv4: droplet.publicIPv4, tailscaleHostname: hostname, lnbitsURL: hostname.map { "http://\($0):5000" })
         case .accountKeyRemoved:
@@ -140,15 +143,24 @@ struct DigitalOceanNodeProvider: NodeProvider {
 
     func dropletRequest(for job: JobRecord) throws -> DODropletRequest {
         var authKey: String? = nil
-        if tailscale != nil, job.tailscaleKeyID != nil {
+        var tags = tailscale == nil ? [] : tailscaleTags
+        if job.buyerTailscaleKey {
+            // The buyer's own key carries whatever tags the buyer gave it: advertise none of ours.
+            // After a failed run it was wiped; then the node joins no tailnet.
+            tags = []
+            if let sealed = job.sealedTailscaleAuthKey {
+                authKey = String(decoding: try vault.box.open(sealed, associatedData: Self.tailscaleAAD(job)), as: UTF8.self)
+            }
+        } else if tailscale != nil, job.tailscaleKeyID != nil {
             guard let sealed = job.sealedTailscaleAuthKey else {
                 throw ProvisioningFailure(
                     publicMessage: "The node could not be built.", detail: "the Tailscale auth key is no longer held")
             }
             authKey = String(decoding: try vault.box.open(sealed, associatedData: Self.tailscaleAAD(job)), as: UTF8.self)
         }
+        let setupReport = try NodeSetupReportTarget(job: job, settings: nodeSetup, vault: vault)
         let inputs = NodeUserDataInputs(
-            job: job, tailscaleAuthKey: authKey, tailscaleTags: tailscale == nil ? [] : tailscaleTags, images: nodeImages)
+            job: job, tailscaleAuthKey: authKey, tailscaleTags: tags, setupReport: setupReport, images: nodeImages)
         let userData: String
         do {
             userData = try UserDataRenderer.render(inputs)
@@ -161,5 +173,6 @@ struct DigitalOceanNodeProvider: NodeProvider {
             tags: [Self.commonTag, job.resourceTag], userData: userData)
     }
 
-    static func tailscaleAAD(_ job: JobRecord) -> [UInt8] { Array("tailscale-auth-key:\(job.id)".utf8) }
+    static func tailscaleAAD(_ job: JobRecord) -> [UInt8] { tailscaleAAD(jobID: job.id) }
+    static func tailscaleAAD(jobID: String) -> [UInt8] { Array("tailscale-auth-key:\(jobID)".utf8) }
 }
