@@ -25,6 +25,14 @@ packages=(
     # The buyer page's test drives headless Chromium through Selenium, Debian's own
     # builds (Debian's python3, not a venv, imports selenium).
     chromium chromium-driver python3-selenium
+    # The simulated droplet (Tests/NodeSim) runs a node's user_data as root in a Debian
+    # root filesystem made by mmdebstrap, on a loop device (mount has losetup), in a network
+    # namespace (iproute2); it makes LND's certificate with openssl, checks the compose file
+    # with python3-yaml and python3-jsonschema and the node's units with systemd-analyze.
+    mmdebstrap mount iproute2 openssl python3-yaml python3-jsonschema systemd
+    # The Debian package: dpkg-deb and dpkg-shlibdeps (dpkg-dev) build it, lintian
+    # checks it; mmdebstrap (above) makes the throwaway Debian 12 root its install test uses.
+    dpkg-dev lintian
 )
 
 if [[ $(id -u) -eq 0 ]]; then
