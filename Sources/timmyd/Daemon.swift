@@ -34,6 +34,7 @@ final class Daemon: Sendable {
         try StateDirectory.prepare(configuration.stateDirectory)
         // Before the master key, the database, the socket and any resumed work (see StateFolderLock).
         let stateFolderLock = try StateFolderLock.acquire(stateDirectory: configuration.stateDirectory)
+        BackupService.removeLeftoverCopy(stateDirectory: configuration.stateDirectory)
         let masterKey: [UInt8]
         do {
             masterKey = try MasterKeyFile.loadOrCreate(at: configuration.stateDirectory + "/master.key")

@@ -18,6 +18,12 @@ enum Base64Text {
         return String(decoding: output, as: UTF8.self)
     }
 
+    /// Encodes with `=` padding (the form every base64 decoder takes).
+    static func encode(_ bytes: [UInt8]) -> String {
+        let unpadded = encodeUnpadded(bytes)
+        return unpadded + String(repeating: "=", count: (4 - unpadded.utf8.count % 4) % 4)
+    }
+
     /// Decodes, skipping line breaks and spaces; nil on any other byte outside the alphabet.
     static func decode(_ text: some Sequence<UInt8>) -> [UInt8]? {
         var output = [UInt8]()

@@ -18,9 +18,13 @@ public enum MethodName: String, Sendable, CaseIterable {
     case jobsRetry = "admin.jobs.retry"
     case jobsDestroy = "admin.jobs.destroy"
     case reconcile = "admin.reconcile"
+    case backup = "admin.backup"
 
     /// The notification `bootstrap.watch` sends after each change.
     public static let changedNotification = "bootstrap.changed"
+
+    /// The notifications `admin.backup` sends after its reply: the copy's bytes, in order.
+    public static let backupChunkNotification = "admin.backup.chunk"
 
     public var requiredRole: CallerRole {
         rawValue.hasPrefix("admin.") ? .admin : .client

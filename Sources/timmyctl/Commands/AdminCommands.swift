@@ -162,3 +162,57 @@ struct RenderUserData: ParsableCommand {
         Output.raw(script)
     }
 }
+
+struct Backup: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "An online, checked copy of the daemon's database into a new file (admin).",
+        discussion: """
+            The file is created by timmyctl, as you, mode 0600; it must not exist yet. \
+            The master key is not in the copy: keep it elsewhere, separately.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Argument(help: "The file to create (must not exist).")
+    var file: String
+
+    func run() throws {
+        // Create the file first: a path that exists (or is a symlink) is refused before the daemon does any work.
+        let target: BackupFile
+        do {
+            target = try BackupFile(creating: file)
+        } catch {
+            Output.error("\(error)")
+            throw ExitCode(ExitStatus.localFile)
+        }
+        let client: RPCClient
+        let reply: JSONValue
+        do {
+            client = try options.connect()
+            reply = try options.call(client, .backup)
+        } catch {
+            target.discard()
+            throw error
+        }
+        let summary: BackupSummary
+        do {
+            summary = try BackupSummary(json: reply)
+            try target.receive(summary, from: client)
+        } catch {
+            target.discard()
+            Output.error("\(error)")
+            throw ExitCode(error is LocalFileError ? ExitStatus.localFile : ExitStatus.unavailable)
+        }
+        if options.json {
+            var object = reply.objectValue ?? [:]
+            object["path"] = .string(file)
+            return Output.json(.object(object))
+        }
+        Output.line("backup:    \(file)")
+        Output.line("bytes:     \(summary.bytes)")
+        Output.line("jobs:      \(summary.jobs)")
+        Output.line("sha256:    \(summary.sha256)")
+        Output.line("integrity: \(summary.integrityCheck)")
+        Output.line("note:      \(summary.masterKeyReminder)")
+    }
+}

@@ -12,10 +12,7 @@ final class KeyFile {
 
     init(creating path: String) throws {
         self.path = path
-        descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard descriptor >= 0 else {
-            throw LocalFileError("cannot create \(path): \(String(cString: strerror(errno))) (the key file must not exist yet)")
-        }
+        descriptor = try createPrivateFile(path, kind: "key file")
     }
 
     func write(_ text: String) throws {

@@ -53,6 +53,8 @@ struct ConfigurationLoader {
             keyConfirmWindowSeconds: try integer("KEY_CONFIRM_WINDOW_SECONDS", default: 600, in: 1...604_800),
             stubProvisionDelayMilliseconds: try integer("STUB_PROVISION_DELAY_MS", default: 2000, in: 0...600_000),
             stubProvisionFailAt: try phase("STUB_PROVISION_FAIL_AT"),
+            backupPagesPerStep: try integer("BACKUP_PAGES_PER_STEP", default: 256, in: 1...1_000_000),
+            backupStepPauseMilliseconds: try integer("BACKUP_STEP_PAUSE_MS", default: 5, in: 0...10_000),
             faultCrashAfterPhase: try phase("TIMMY_FAULT_CRASH_AFTER_PHASE", allowingQueued: true),
             faultCrashAfterRefundSent: boolean("TIMMY_FAULT_CRASH_AFTER_REFUND_SENT"),
             faultCrashBeforeRecording: try phase("TIMMY_FAULT_CRASH_BEFORE_RECORDING"),

@@ -79,6 +79,11 @@ struct DaemonConfiguration: Sendable {
     /// Makes the stub provider fail at this phase: for trying the failure path.
     var stubProvisionFailAt: ProvisionPhase?
 
+    /// An online backup copies this many database pages per step, and pauses this long
+    /// between steps, so other calls get the database in between.
+    var backupPagesPerStep: Int64 = 256
+    var backupStepPauseMilliseconds: Int64 = 5
+
     /// Fault injection for crash tests: the daemon kills itself (SIGKILL) right after
     /// a job's provisioning reaches this recorded phase. Never set in production.
     var faultCrashAfterPhase: ProvisionPhase?

@@ -77,6 +77,10 @@ enum OpenRPCDocument {
             Entry(
                 summary: "Cloud droplets, volumes and SSH keys that look like timmyd's but no live job owns; delete: true removes them.",
                 params: [("delete", "boolean", false)], result: "{mode, orphans, deletedCount, errors}")
+        case .backup:
+            Entry(
+                summary: "An online copy of the database, checked with integrity_check; the copy follows as admin.backup.chunk notifications {offset, data (base64)}. The master key is not in it.",
+                params: [], result: "{bytes, jobs, sha256, integrityCheck, masterKeyReminder}")
         }
     }
 

@@ -127,8 +127,9 @@ final class SQLiteDatabase: @unchecked Sendable {
         return SQLiteError(code: SQLITE_CANTOPEN, extendedCode: SQLITE_CANTOPEN, message: "\(what): \(reason)", sql: nil)
     }
 
-    /// Runs `body` while holding the connection exclusively.
-    private func withConnection<T>(sql: String?, _ body: (SQLiteConnection) throws -> T) throws -> T {
+    /// Runs `body` while holding the connection exclusively. Internal (not private) for
+    /// the online backup, whose every step must hold the connection like any other call.
+    func withConnection<T>(sql: String?, _ body: (SQLiteConnection) throws -> T) throws -> T {
         guard mutex.lock() else {
             throw SQLiteError.misuse(
                 "SQLiteDatabase used re-entrantly (from inside its own transaction?); use the Transaction handle",
