@@ -55,6 +55,9 @@ let package = Package(
             name: "TimmydTests",
             // NIOEmbedded: connection handlers tested on an in-memory channel.
             dependencies: ["timmyd", .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"]),
+        .testTarget(
+            name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"],
+            // Run as `nobody` through setpriv by ConnectionHog, not a resource of the tests.
+            exclude: ["Support/connection_hog.py"]),
     ]
 )

@@ -44,7 +44,7 @@ private func decodeParams(_ request: JSONRPCRequest) throws(JSONRPCError) {
     let params = request.params
     let object = params ?? .object([:])
     switch method {
-    case .discover, .daemonInfo, .stats: _ = try JSONFields(params, allowed: [])
+    case .discover, .daemonInfo, .stats, .backup: _ = try JSONFields(params, allowed: [])
     case .create: _ = try CreateJobParams(json: object)
     case .status, .watch, .claimKey, .cancel: _ = try JobCredentials(json: object)
     case .confirmKey: _ = try ConfirmKeyParams(json: object)
