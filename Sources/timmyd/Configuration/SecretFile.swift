@@ -43,17 +43,6 @@ func readWholeFileAndMode(_ path: String, limit: Int) -> (text: String, mode: mo
     defer { close(descriptor) }
     var info = stat()
     guard fstat(descriptor, &info) == 0 else { return nil }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 16 * 1024)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-        if count < 0 {
-            if errno == EINTR { continue }
-            return nil
-        }
-        if count == 0 { break }
-        bytes.append(contentsOf: chunk[0..<count])
-        if bytes.count > limit { return nil }
-    }
+    guard let bytes = readToEnd(descriptor, limit: limit) else { return nil }
     return (String(decoding: bytes, as: UTF8.self), info.st_mode, info.st_uid)
 }

@@ -84,14 +84,9 @@ struct BackupService: Sendable {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw SQLiteError.misuse("cannot read the backup copy: \(String(cString: strerror(errno)))", sql: nil) }
         defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let count = read(fd, &buffer, buffer.count)
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw SQLiteError.misuse("cannot read the backup copy: \(String(cString: strerror(errno)))", sql: nil) }
-            if count == 0 { return bytes }
-            bytes += buffer[0..<count]
+        guard let bytes = readToEnd(fd) else {
+            throw SQLiteError.misuse("cannot read the backup copy: \(String(cString: strerror(errno)))", sql: nil)
         }
+        return bytes
     }
 }
