@@ -10,12 +10,7 @@ enum JobLabel {
 
     /// The first character that is not allowed, nil if the label is fine.
     static func forbiddenScalar(in label: String) -> Unicode.Scalar? {
-        label.unicodeScalars.first { scalar in
-            switch scalar.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator: true
-            default: false
-            }
-        }
+        PlainText.firstHiddenScalar(in: label)
     }
 
     static func validate(_ label: String) throws {

@@ -31,10 +31,7 @@ struct NodeSetupReport: Sendable, Equatable {
         if let message {
             // Besides control characters, invisible format and line-separator characters are refused:
             // the message lands in the job's history and on the buyer's screen as it is.
-            let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator]
-            guard message.utf8.count <= maximumMessageBytes,
-                !message.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) })
-            else {
+            guard message.utf8.count <= maximumMessageBytes, PlainText.firstHiddenScalar(in: message) == nil else {
                 throw .invalidParams(
                     "message must be at most \(maximumMessageBytes) bytes with no control characters", field: "message")
             }
