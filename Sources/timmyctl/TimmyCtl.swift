@@ -15,7 +15,7 @@ struct TimmyCtl: ParsableCommand {
         subcommands: [
             Info.self, New.self, Status.self, Watch.self, ClaimKey.self, ConfirmKey.self, Cancel.self, Refund.self,
             Jobs.self, Job.self, Stats.self, SimulatePayment.self, Retry.self, Destroy.self, Reconcile.self,
-            Backup.self,
+            Backup.self, Events.self,
             RenderUserData.self, Call.self,
         ])
 }

@@ -104,6 +104,9 @@ final class Daemon: Sendable {
         try await server.start()
         let retention = configuration.keyRetentionSeconds
         let confirmWindow = configuration.keyConfirmWindowSeconds
+        let alertWorkers = Alerts.workers(
+            configuration: configuration, database: database, watcher: watcher, http: HTTPClient(threadPool: threadPool),
+            logger: logger)
         let watcherTask = Task {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await watcher.run() }
@@ -112,6 +115,7 @@ final class Daemon: Sendable {
                     await KeyRetention.run(
                         store: store, retentionSeconds: retention, confirmWindowSeconds: confirmWindow, logger: logger)
                 }
+                for worker in alertWorkers { tasks.addTask { await worker() } }
             }
         }
         logger.info(

@@ -19,12 +19,16 @@ public enum MethodName: String, Sendable, CaseIterable {
     case jobsDestroy = "admin.jobs.destroy"
     case reconcile = "admin.reconcile"
     case backup = "admin.backup"
+    case events = "admin.events"
 
     /// The notification `bootstrap.watch` sends after each change.
     public static let changedNotification = "bootstrap.changed"
 
     /// The notifications `admin.backup` sends after its reply: the copy's bytes, in order.
     public static let backupChunkNotification = "admin.backup.chunk"
+
+    /// The notifications `admin.events` with `follow` sends: one recorded operator event each.
+    public static let eventNotification = "admin.events.event"
 
     public var requiredRole: CallerRole {
         rawValue.hasPrefix("admin.") ? .admin : .client

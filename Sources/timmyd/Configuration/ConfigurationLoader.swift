@@ -67,7 +67,8 @@ struct ConfigurationLoader {
             http: try httpSettings(),
             nodeImages: try nodeImages(),
             nodeSetup: try nodeSetupSettings(),
-            callerLimits: try callerLimits())
+            callerLimits: try callerLimits(),
+            alerts: try alertSettings())
         return configuration
     }
 
@@ -180,6 +181,35 @@ struct ConfigurationLoader {
             ?? (try integer("NODE_SETUP_STALL_MINUTES", default: 45, in: 1...10_080) * 60)
         return NodeSetupSettings(
             callbackURL: try string("NODE_CALLBACK_URL").map { try Self.nodeCallbackURL($0) }, stallSeconds: stallSeconds)
+    }
+
+    private func alertSettings() throws -> AlertSettings {
+        // ALERT_UPSTREAM_DOWN_SECONDS is for tests, which cannot wait minutes; it wins when set.
+        let downSeconds =
+            try string("ALERT_UPSTREAM_DOWN_SECONDS").map { _ in
+                try integer("ALERT_UPSTREAM_DOWN_SECONDS", default: 0, in: 1...604_800)
+            } ?? (try integer("ALERT_UPSTREAM_DOWN_MINUTES", default: 10, in: 1...10_080) * 60)
+        var backoff = AlertBackoff()
+        backoff.baseDelayMilliseconds = try integer("ALERT_RETRY_BASE_MS", default: 5000, in: 10...3_600_000)
+        return AlertSettings(
+            webhookURL: try string("ALERT_WEBHOOK_URL").map { try Self.alertWebhookURL($0) },
+            upstreamDownSeconds: downSeconds, backoff: backoff,
+            checkIntervalMilliseconds: try integer("ALERT_CHECK_INTERVAL_MS", default: 1000, in: 10...600_000))
+    }
+
+    /// `ALERT_WEBHOOK_URL`: HTTPS (plain HTTP only to loopback), a host, no user info, no
+    /// spaces or control characters. Kept exactly as given (a receiver's path or query may
+    /// matter to it), and never logged or shown: webhook URLs often carry a token.
+    static func alertWebhookURL(_ text: String) throws -> String {
+        let problem = ConfigurationError(
+            "ALERT_WEBHOOK_URL must be an https:// URL with a host and no user name or password "
+                + "(plain http:// is allowed only for loopback)")
+        guard text.hasPrefix("https://") || isLoopbackHTTP(text), !hasUserInfo(text), text.utf8.count <= 2048,
+            text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F })
+        else { throw problem }
+        let authority = text.drop { $0 != ":" }.dropFirst("://".count).prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard !authority.isEmpty, !authority.hasPrefix(":") else { throw problem }
+        return text
     }
 
     /// `NODE_CALLBACK_URL`: the web front's base URL as a node reaches it. HTTPS (plain HTTP

@@ -107,6 +107,8 @@ struct DaemonConfiguration: Sendable {
     var nodeImages = NodeImages.pinned
     var nodeSetup = NodeSetupSettings()
     var callerLimits = CallerLimits()
+    /// Operator events and their webhook (`ALERT_*`).
+    var alerts = AlertSettings()
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }

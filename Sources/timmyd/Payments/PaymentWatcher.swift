@@ -201,6 +201,8 @@ struct BackendHealth: Sendable {
     private(set) var healthy = true
     private(set) var lastError: String?
     private(set) var lastSuccessAt: Timestamp?
+    /// The first failure since the last success: when the current outage began.
+    private(set) var downSince: Timestamp?
     /// The upstream's Retry-After on its last refusal, honoured by the next wait.
     private(set) var retryAfterSeconds: Int64?
 
@@ -209,9 +211,11 @@ struct BackendHealth: Sendable {
         lastError = nil
         retryAfterSeconds = nil
         lastSuccessAt = .now()
+        downSince = nil
     }
 
     mutating func recordFailure(_ error: String, retryAfterSeconds: Int64? = nil) {
+        if healthy || downSince == nil { downSince = .now() }
         healthy = false
         lastError = error
         self.retryAfterSeconds = retryAfterSeconds

@@ -58,6 +58,19 @@ struct CloudAdminService: Sendable {
 
     /// `admin.reconcile`: resources that look like timmyd's (tag `timmy-node` or a
     /// `timmy-` name) and belong to no job in `provisioning` or `ready`.
+    /// One `reconcile_orphans` event per distinct set of orphans: a reconcile run again
+    /// (by a timer) finding the same resources tells the operator nothing new.
+    static func recordOrphansEvent(_ orphans: [CloudResource], in events: OperatorEventStore) throws {
+        guard !orphans.isEmpty else { return }
+        let names = orphans.map { "\($0.kind.rawValue):\($0.id)" }.sorted()
+        let kinds = Dictionary(grouping: orphans, by: \.kind.rawValue).map { "\($0.value.count) \($0.key)" }.sorted()
+        try events.record(
+            .reconcileOrphans,
+            summary: "reconcile found \(orphans.count) cloud resource\(orphans.count == 1 ? "" : "s") tagged by timmyd "
+                + "with no live job (\(kinds.joined(separator: ", "))); timmyctl reconcile --delete removes them",
+            onceKey: "reconcile_orphans:" + SHA256Digest.hex(Array(names.joined(separator: "\n").utf8)))
+    }
+
     func reconcile(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         let request = try ReconcileParams(json: params ?? .object([:]))
         let resources: [CloudResource]
@@ -68,6 +81,7 @@ struct CloudAdminService: Sendable {
             throw JSONRPCError.application(.upstreamUnavailable, "The cloud provider could not be listed: \(error)")
         }
         let orphans = Self.orphans(resources, liveJobs: try store.jobs(in: [.provisioning, .ready]))
+        try Self.recordOrphansEvent(orphans, in: OperatorEventStore(database: store.database))
         var deleted = 0
         var errors: [JSONValue] = []
         var entries: [JSONValue] = []

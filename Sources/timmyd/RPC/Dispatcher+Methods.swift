@@ -15,6 +15,7 @@ extension Dispatcher {
         let refunds = RefundService(store: store, refunder: refunder)
         let userData = UserDataService(configuration: configuration)
         let cloud = CloudAdminService(store: store, provider: provider, provisioner: provisioner, logger: logger)
+        let events = EventsService(events: OperatorEventStore(database: store.database))
         let backups = BackupService(store: store, configuration: configuration, logger: logger)
         let info = DaemonInfoService(
             configuration: configuration, payments: payments, provider: provider, watcher: watcher, refunder: refunder)
@@ -27,7 +28,7 @@ extension Dispatcher {
                 .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
                 .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
                 .jobsRetry: cloud.retry, .jobsDestroy: cloud.destroy, .reconcile: cloud.reconcile,
-                .backup: backups.backup,
+                .backup: backups.backup, .events: events.list,
             ], maximumBatchLength: configuration.callerLimits.batchLength, logger: logger)
     }
 }

@@ -81,6 +81,11 @@ enum OpenRPCDocument {
             Entry(
                 summary: "An online copy of the database, checked with integrity_check; the copy follows as admin.backup.chunk notifications {offset, data (base64)}. The master key is not in it.",
                 params: [], result: "{bytes, jobs, sha256, integrityCheck, masterKeyReminder}")
+        case .events:
+            Entry(
+                summary: "Operator events (job_failed, refund_needed, refund_failed, setup_stalled, upstream_down, reconcile_orphans) with an id above since, and their webhook delivery; follow: true sends each later one as an admin.events.event notification.",
+                params: [("since", "integer", false), ("limit", "integer", false), ("follow", "boolean", false)],
+                result: "{events, lastId}")
         }
     }
 

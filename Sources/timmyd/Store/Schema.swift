@@ -141,5 +141,71 @@ enum Schema {
                 ALTER TABLE jobs ADD COLUMN setup_report_count INTEGER;
                 ALTER TABLE jobs ADD COLUMN buyer_tailscale_key INTEGER NOT NULL DEFAULT 0;
                 """),
+        Migration(
+            version: 7, name: "operator events and their webhook deliveries",
+            // Events an operator should hear about (see OperatorEventKind), kept as an outbox:
+            // each is written in the same transaction as its cause, and the alert sender posts
+            // them to ALERT_WEBHOOK_URL from here, so a crash or restart loses none.
+            // - The job transitions that are events are caught by triggers on job_events, which
+            //   every transition writes in its own transaction: no transition can commit
+            //   without its event, whichever code path made it.
+            // - `once_key` keeps a condition found by a periodic check (a stalled node, an
+            //   upstream outage) to one event per occurrence.
+            // - Each delivery attempt is a row of its own: its time, the HTTP status or the
+            //   transport error's word; never the receiver's body.
+            sql: """
+                CREATE TABLE operator_events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    kind TEXT NOT NULL,
+                    at INTEGER NOT NULL,
+                    job_id TEXT,
+                    summary TEXT NOT NULL,
+                    once_key TEXT UNIQUE,
+                    delivery TEXT NOT NULL DEFAULT 'pending',
+                    attempts INTEGER NOT NULL DEFAULT 0,
+                    next_attempt_at INTEGER NOT NULL,
+                    last_status INTEGER,
+                    last_error TEXT,
+                    finished_at INTEGER
+                );
+                CREATE INDEX operator_events_due ON operator_events (next_attempt_at, id) WHERE delivery = 'pending';
+                CREATE TABLE operator_event_attempts (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    event_id INTEGER NOT NULL REFERENCES operator_events (id),
+                    at INTEGER NOT NULL,
+                    status INTEGER,
+                    error TEXT
+                );
+                CREATE INDEX operator_event_attempts_by_event ON operator_event_attempts (event_id, id);
+                CREATE TRIGGER operator_event_provisioning_failed AFTER INSERT ON job_events
+                    WHEN NEW.from_state = 'provisioning' AND NEW.to_state = 'failed'
+                BEGIN
+                    INSERT INTO operator_events (kind, at, job_id, summary, next_attempt_at)
+                    VALUES ('job_failed', NEW.at, NEW.job_id,
+                        'provisioning failed' || COALESCE(' at phase ' || (SELECT phase FROM jobs WHERE id = NEW.job_id), '')
+                            || '; its cloud resources are removed and the buyer may ask for a refund',
+                        NEW.at);
+                END;
+                CREATE TRIGGER operator_event_refund_needed AFTER INSERT ON job_events
+                    WHEN NEW.from_state IN ('awaiting_payment', 'expired', 'cancelled') AND NEW.to_state = 'failed'
+                BEGIN
+                    INSERT INTO operator_events (kind, at, job_id, summary, next_attempt_at)
+                    VALUES ('refund_needed', NEW.at, NEW.job_id,
+                        CASE (SELECT error_reason FROM jobs WHERE id = NEW.job_id)
+                            WHEN 'payment_unverified' THEN 'a payment was reported but failed verification; '
+                                || 'check it, and refund it with admin.jobs.refund if money arrived'
+                            ELSE 'a payment arrived for a job already ' || NEW.from_state
+                                || ' and no node will be built; the buyer is owed a refund'
+                        END,
+                        NEW.at);
+                END;
+                CREATE TRIGGER operator_event_refund_failed AFTER INSERT ON job_events
+                    WHEN NEW.from_state = 'refunding' AND NEW.to_state = 'failed'
+                BEGIN
+                    INSERT INTO operator_events (kind, at, job_id, summary, next_attempt_at)
+                    VALUES ('refund_failed', NEW.at, NEW.job_id,
+                        'a refund payment failed; the job is refundable again', NEW.at);
+                END;
+                """),
     ]
 }

@@ -54,6 +54,7 @@ private func decodeParams(_ request: JSONRPCRequest) throws(JSONRPCError) {
     case .jobsRefund: _ = try AdminRefundParams(json: object)
     case .userDataRender: _ = try UserDataRenderParams(json: object)
     case .reconcile: _ = try ReconcileParams(json: object)
+    case .events: _ = try OperatorEventsParams(json: object)
     }
 }
 

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Protocol
+
+struct Events: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List operator events: failed jobs, refunds needed or failed, stalled setups, upstream outages, orphans (admin).",
+        discussion: """
+            One event per line: id, time, kind, job, summary and how its webhook delivery stands. \
+            With --json each event is one JSON object per line. With --follow the command keeps \
+            running and prints each new event as it is recorded; pass the last id you saw as \
+            --since to carry on where a previous run stopped.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Flag(help: "Keep running and print each new event as it happens.")
+    var follow = false
+
+    @Option(help: "Only events with an id above this one.")
+    var since: Int64 = 0
+
+    @Option(help: "At most this many past events (1-\(OperatorEventsParams.maximumLimit)).")
+    var limit: Int64 = OperatorEventsParams.defaultLimit
+
+    func run() throws {
+        let client = try options.connect()
+        let params = OperatorEventsParams(since: since, limit: limit, follow: follow)
+        let reply = try options.call(client, .events, params.json)
+        for event in reply["events"]?.arrayValue ?? [] { show(event) }
+        guard follow else { return }
+        while true {
+            let notification: (method: String, params: JSONValue?)?
+            do {
+                notification = try client.nextNotification()
+            } catch {
+                Output.error("\(error)")
+                throw ExitCode(ExitStatus.unavailable)
+            }
+            guard let notification else {
+                Output.error("timmyd closed the connection")
+                throw ExitCode(ExitStatus.unavailable)
+            }
+            guard notification.method == MethodName.eventNotification, let event = notification.params else { continue }
+            show(event)
+        }
+    }
+
+    private func show(_ event: JSONValue) {
+        if options.json { return Output.line(event.serialized()) }
+        let delivery = event["delivery"]
+        var state = delivery?["state"]?.stringValue ?? "?"
+        if let attempts = delivery?["attempts"]?.intValue, attempts > 0 {
+            state += " after \(attempts) attempt\(attempts == 1 ? "" : "s")"
+            if let status = delivery?["lastStatus"]?.intValue { state += ", last HTTP \(status)" }
+        }
+        Output.line(
+            "#\(event["id"]?.intValue ?? 0)  \(event["at"]?.stringValue ?? "?")  \(event["kind"]?.stringValue ?? "?")"
+                + (event["jobId"]?.stringValue.map { "  job \($0)" } ?? "")
+                + "  \(event["summary"]?.stringValue ?? "")  [\(state)]")
+    }
+}

@@ -1,0 +1,25 @@
+import Logging
+
+/// Wires the operator alerts into the daemon: the periodic checks always (events are
+/// recorded and listed by `admin.events` with or without a webhook), the sender only
+/// when `ALERT_WEBHOOK_URL` is set.
+enum Alerts {
+    static func workers(
+        configuration: DaemonConfiguration, database: SQLiteDatabase, watcher: PaymentWatcher, http: HTTPClient,
+        logger: Logger
+    ) -> [@Sendable () async -> Void] {
+        let settings = configuration.alerts
+        let events = OperatorEventStore(database: database)
+        let monitor = AlertMonitor(
+            events: events, watcher: watcher, nodeSetup: configuration.nodeSetup, settings: settings, logger: logger)
+        var workers: [@Sendable () async -> Void] = [{ await monitor.run() }]
+        if let url = settings.webhookURL {
+            let sender = AlertSender(events: events, webhookURL: url, http: http, settings: settings, logger: logger)
+            workers.append { await sender.run() }
+            logger.info("operator alerts are posted to the configured ALERT_WEBHOOK_URL")
+        } else {
+            logger.notice("no ALERT_WEBHOOK_URL: operator events are recorded only (timmyctl events)")
+        }
+        return workers
+    }
+}
