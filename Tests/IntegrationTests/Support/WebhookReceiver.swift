@@ -22,7 +22,7 @@ final class WebhookReceiver: @unchecked Sendable {
 
     init(statuses: [Int] = [200]) throws {
         self.statuses = statuses
-        listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard listener >= 0 else { throw HarnessError("socket failed") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -37,6 +37,7 @@ final class WebhookReceiver: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
         }
         port = Int(UInt16(bigEndian: address.sin_port))
+        self.listener = listener
         let thread = Thread { [self] in self.serve() }
         thread.start()
     }
