@@ -224,7 +224,8 @@ struct OperatorAlertTests {
         follow.environment = ["TIMMY_SOCKET": daemon.socketPath, "PATH": "/usr/bin:/bin"]
         try follow.run()
         defer {
-            if follow.isRunning { follow.terminate() }
+            // SIGKILL: the test process blocks SIGTERM, and its children inherit that.
+            if follow.isRunning { kill(follow.processIdentifier, SIGKILL) }
             follow.waitUntilExit()
         }
         usleep(500_000)
