@@ -43,7 +43,7 @@ enum Backends {
 
     /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
     static func provider(
-        _ configuration: DaemonConfiguration, http: HTTPClient, vault: KeyVault, logger: Logger
+        _ configuration: DaemonConfiguration, http: HTTPTransport, vault: KeyVault, logger: Logger
     ) async throws -> NodeProvider {
         if let settings = configuration.digitalOcean {
             let policy = RetryPolicy(

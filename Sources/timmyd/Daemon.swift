@@ -62,9 +62,11 @@ final class Daemon: Sendable {
         }
         let vault = KeyVault(box: try SecretBox(masterKey: masterKey))
         let provider: NodeProvider
+        let cloudHealth = UpstreamHealth()
         do {
             provider = try await Backends.provider(
-                configuration, http: HTTPClient(threadPool: threadPool), vault: vault, logger: logger)
+                configuration, http: UpstreamHealthTransport(transport: HTTPClient(threadPool: threadPool), health: cloudHealth),
+                vault: vault, logger: logger)
         } catch {
             try? await threadPool.shutdownGracefully()
             throw error
@@ -105,8 +107,8 @@ final class Daemon: Sendable {
         let retention = configuration.keyRetentionSeconds
         let confirmWindow = configuration.keyConfirmWindowSeconds
         let alertWorkers = Alerts.workers(
-            configuration: configuration, database: database, watcher: watcher, http: HTTPClient(threadPool: threadPool),
-            logger: logger)
+            configuration: configuration, database: database, watcher: watcher, cloudHealth: cloudHealth,
+            http: HTTPClient(threadPool: threadPool), logger: logger)
         let watcherTask = Task {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await watcher.run() }

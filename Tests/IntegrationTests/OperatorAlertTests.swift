@@ -205,6 +205,25 @@ struct OperatorAlertTests {
         Self.expectNoSecret(receiver.deliveries.map(\.body), [apiKey, "\(closedPort)"])
     }
 
+    @Test func aCloudAPIDownForTheThresholdIsOneEvent() throws {
+        let fake = try FakeCloud.startOrSkip()
+        let receiver = try WebhookReceiver()
+        defer { receiver.close() }
+        let daemon = try CloudProvisioningTests.daemon(
+            fake, ["ALERT_WEBHOOK_URL": receiver.url, "ALERT_UPSTREAM_DOWN_SECONDS": "1", "ALERT_CHECK_INTERVAL_MS": "100"]
+        ).start()
+        // Every call, the tear-down's too: an API that answers anything is up.
+        try fake.faults([["path": "^/", "status": 503, "count": 100_000]])
+        let job = try CloudProvisioningTests.paidJob(daemon)
+        try daemon.waitFor(job, state: .failed)
+        let body = try #require(try receiver.waitFor { $0.json?["kind"] == "upstream_down" }.first?.json)
+        #expect(body["summary"]?.stringValue?.contains("cloud API") == true, "\(body)")
+        #expect(body["jobId"] == nil)
+        usleep(800_000)
+        #expect(receiver.deliveries.filter { $0.json?["kind"] == "upstream_down" }.count == 1, "one event per outage")
+        Self.expectNoSecret(receiver.deliveries.map(\.body), [FakeCloud.doToken, FakeCloud.tailscaleKey, "\(fake.port)"])
+    }
+
     @Test func timmyctlEventsFollowPrintsANewEventAsItHappens() throws {
         let daemon = try Self.failingDaemon(nil).start()
         let early = try RefundTests.paidFailedJob(daemon)

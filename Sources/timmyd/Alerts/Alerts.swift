@@ -5,13 +5,17 @@ import Logging
 /// when `ALERT_WEBHOOK_URL` is set.
 enum Alerts {
     static func workers(
-        configuration: DaemonConfiguration, database: SQLiteDatabase, watcher: PaymentWatcher, http: HTTPClient,
-        logger: Logger
+        configuration: DaemonConfiguration, database: SQLiteDatabase, watcher: PaymentWatcher, cloudHealth: UpstreamHealth,
+        http: HTTPClient, logger: Logger
     ) -> [@Sendable () async -> Void] {
         let settings = configuration.alerts
         let events = OperatorEventStore(database: database)
+        var upstreams = [AlertMonitor.Upstream(name: "payments", summary: "the payments backend", health: { watcher.backendHealth })]
+        if configuration.digitalOcean != nil {
+            upstreams.append(AlertMonitor.Upstream(name: "cloud", summary: "the cloud API", health: { cloudHealth.current }))
+        }
         let monitor = AlertMonitor(
-            events: events, watcher: watcher, nodeSetup: configuration.nodeSetup, settings: settings, logger: logger)
+            events: events, upstreams: upstreams, nodeSetup: configuration.nodeSetup, settings: settings, logger: logger)
         var workers: [@Sendable () async -> Void] = [{ await monitor.run() }]
         if let url = settings.webhookURL {
             let sender = AlertSender(events: events, webhookURL: url, http: http, settings: settings, logger: logger)

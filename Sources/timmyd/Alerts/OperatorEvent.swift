@@ -11,7 +11,7 @@ enum OperatorEventKind: String, Sendable, CaseIterable {
     case refundFailed = "refund_failed"
     /// A ready node reporting its setup has said nothing for `NODE_SETUP_STALL_MINUTES`.
     case setupStalled = "setup_stalled"
-    /// An upstream (the payments backend) has failed every call for `ALERT_UPSTREAM_DOWN_MINUTES`.
+    /// An upstream (the payments backend, the cloud API) has failed every call for `ALERT_UPSTREAM_DOWN_MINUTES`.
     case upstreamDown = "upstream_down"
     /// `admin.reconcile` found cloud resources tagged by timmyd with no live job.
     case reconcileOrphans = "reconcile_orphans"
