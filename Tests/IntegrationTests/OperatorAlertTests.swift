@@ -108,6 +108,11 @@ struct OperatorAlertTests {
         let daemon = try Self.failingDaemon(receiver, ["ALERT_RETRY_BASE_MS": "1500"]).start()
         let job = try RefundTests.paidFailedJob(daemon)
         _ = try receiver.waitFor(1)
+        // Killed once the refused attempt is on record (the receiver hears it a moment before).
+        let deadline = Date().addingTimeInterval(10)
+        while try Self.waitForEvent(daemon, kind: "job_failed")["delivery"]?["attempts"] != 1 && Date() < deadline {
+            usleep(20_000)
+        }
         daemon.kill()
         receiver.answer(with: [200])
         try daemon.start()

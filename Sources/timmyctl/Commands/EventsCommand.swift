@@ -26,7 +26,9 @@ struct Events: ParsableCommand {
         let client = try options.connect()
         let params = OperatorEventsParams(since: since, limit: limit, follow: follow)
         let reply = try options.call(client, .events, params.json)
-        for event in reply["events"]?.arrayValue ?? [] { show(event) }
+        let past = reply["events"]?.arrayValue ?? []
+        for event in past { show(event) }
+        if past.isEmpty && !follow && !options.json { Output.line("no events after #\(since)") }
         guard follow else { return }
         while true {
             let notification: (method: String, params: JSONValue?)?
