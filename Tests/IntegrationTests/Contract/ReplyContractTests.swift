@@ -57,6 +57,8 @@ struct ReplyContractTests {
         let daemon = try DaemonHarness().start()
         let contract = try #require(RPCContracts.known(socketPath: daemon.socketPath))
         #expect(contract.methodNames.contains("bootstrap.create"))
+        // Every suite's connections come with a checker attached.
+        #expect(try daemon.client().observer is ReplyChecker)
         let (checker, findings) = checker(contract)
         let client = try daemon.client()
         client.observer = checker
