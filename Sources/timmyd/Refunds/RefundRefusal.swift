@@ -3,7 +3,7 @@ import Protocol
 /// Why a refund was refused or did not go through. Thrown by `RefundRules` and `Refunder`;
 /// what a caller sees of each (JSON-RPC code, reason, message, HTTP status) is decided at
 /// the edge, in `BusinessErrorMapping`.
-enum RefundRefusal: Error, Equatable {
+enum RefundRefusal: Error, Equatable, Sendable {
     /// The operator has not configured refunds.
     case refundsDisabled(reason: String)
     case jobNotFound
