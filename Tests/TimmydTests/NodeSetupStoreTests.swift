@@ -33,9 +33,11 @@ import Testing
 
         let eventsBefore = try store.events(of: job.id).count
         #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: hash) == nil, "no droplet yet")
-        try fixture.recordDroplet(job.id)
-        #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: NodeToken.hash("tnt_x")) == nil)
         #expect(try store.events(of: job.id).count == eventsBefore)
+        try fixture.recordDroplet(job.id)
+        let eventsWithDroplet = try store.events(of: job.id).count
+        #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: NodeToken.hash("tnt_x")) == nil)
+        #expect(try store.events(of: job.id).count == eventsWithDroplet)
 
         let changes = store.changes.subscribe(jobID: job.id)
         let recorded = try #require(try store.recordSetupReport(report(.docker, .failed, "apt timed out"), id: job.id, tokenHash: hash))
