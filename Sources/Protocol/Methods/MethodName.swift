@@ -1,4 +1,4 @@
-/// Every method timmyd serves, with the role a caller needs for it.
+/// The name of every method timmyd serves; `RPCMethods` describes each.
 public enum MethodName: String, Sendable, CaseIterable {
     case discover = "rpc.discover"
     case daemonInfo = "daemon.info"
@@ -26,13 +26,12 @@ public enum MethodName: String, Sendable, CaseIterable {
     /// The notifications `admin.backup` sends after its reply: the copy's bytes, in order.
     public static let backupChunkNotification = "admin.backup.chunk"
 
-    public var requiredRole: CallerRole {
-        rawValue.hasPrefix("admin.") ? .admin : .client
-    }
+    /// The role its descriptor names (`RPCMethods`).
+    public var requiredRole: CallerRole { RPCMethods.described(self).role }
 }
 
 /// What a caller may do, decided by the daemon from the socket peer's credentials.
-public enum CallerRole: String, Sendable, Comparable {
+public enum CallerRole: String, Sendable, Comparable, CaseIterable {
     case client
     case admin
 
