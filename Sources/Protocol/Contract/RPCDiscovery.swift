@@ -93,7 +93,7 @@ public enum RPCSchemaComponents {
     static let types: [any RPCSchemaComponent.Type] = [
         JobState.self, NodeSetupStep.self, NodeSetupState.self, NodeSetupStatus.self, InvoiceInfo.self, NodeInfo.self,
         JobStatus.self, CreateJobResult.self, ClaimKeyResult.self, ConfirmKeyResult.self, BackupSummary.self,
-        BackupChunk.self, NodePlan.self, DaemonInfo.self, AdminJob.self, AdminJobDetail.self, JobPage.self,
+        BackupChunk.self, PlanInfo.self, DaemonInfo.self, AdminJob.self, AdminJobDetail.self, JobPage.self,
         AdminStats.self, UserDataRenderResult.self, ReconcileResult.self,
     ]
 

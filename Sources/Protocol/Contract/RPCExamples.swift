@@ -6,7 +6,7 @@ enum RPCExamples {
     static let fingerprint = "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"
     static let publicKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleExampleExampleExampleExampleExamp timmy"
     static let created = "2026-01-05T10:00:00Z"
-    static let plan = NodePlan(region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGb: 0)
+    static let plan = PlanInfo(region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGb: 0)
     static let invoice = InvoiceInfo(
         paymentRequest: "lnstub50000sat1example", paymentHash: String(repeating: "ab", count: 32), amountSats: 50_000,
         expiresAt: "2026-01-05T10:15:00Z")

@@ -9,7 +9,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
     public var paymentHash: String
     public var invoiceExpiresAt: String
     public var paidAt: String?
-    public var plan: NodePlan
+    public var plan: PlanInfo
     public var sshKeyFingerprint: String?
     public var buyerSuppliedKey: Bool
     public var keyHeld: Bool
@@ -40,7 +40,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
 
     public init(
         jobId: String, state: JobState, phase: ProvisionPhase? = nil, label: String? = nil, amountSats: Int64,
-        paymentHash: String, invoiceExpiresAt: String, paidAt: String? = nil, plan: NodePlan,
+        paymentHash: String, invoiceExpiresAt: String, paidAt: String? = nil, plan: PlanInfo,
         sshKeyFingerprint: String? = nil, buyerSuppliedKey: Bool = false, keyHeld: Bool = false,
         keyClaimedAt: String? = nil, keyConfirmBy: String? = nil, keyWipedAt: String? = nil, dropletId: String? = nil,
         volumeId: String? = nil, accountSshKeyId: String? = nil, tailscaleKeyId: String? = nil, nodeIpv4: String? = nil,
@@ -93,7 +93,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
         paymentHash = try f.string("paymentHash")
         invoiceExpiresAt = try f.string("invoiceExpiresAt")
         paidAt = try f.optionalString("paidAt")
-        plan = try f.required("plan", as: NodePlan.self)
+        plan = try f.required("plan", as: PlanInfo.self)
         sshKeyFingerprint = try f.optionalString("sshKeyFingerprint")
         buyerSuppliedKey = try f.bool("buyerSuppliedKey")
         keyHeld = try f.bool("keyHeld")
@@ -146,7 +146,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
                 RPCField("jobId", .ref("JobId")), RPCField("state", .ref(JobState.self)),
                 .optional("phase", .ref("ProvisionPhase")), .optional("label", .string(maxLength: 200)),
                 RPCField("amountSats", .integer(minimum: 0)), RPCField("paymentHash", .string()),
-                RPCField("invoiceExpiresAt", time), .optional("paidAt", time), RPCField("plan", .ref(NodePlan.self)),
+                RPCField("invoiceExpiresAt", time), .optional("paidAt", time), RPCField("plan", .ref(PlanInfo.self)),
                 .optional("sshKeyFingerprint", .string()), RPCField("buyerSuppliedKey", .boolean()),
                 RPCField("keyHeld", .boolean("timmyd still holds the node's sealed private key.")),
                 .optional("keyClaimedAt", time), .optional("keyConfirmBy", time), .optional("keyWipedAt", time),

@@ -74,14 +74,14 @@ public struct DaemonInfo: Sendable, Equatable, RPCResult, RPCSchemaComponent {
     public var provisioning: Provisioning
     public var priceSats: Int64
     public var invoiceExpirySeconds: Int64
-    public var plan: NodePlan
+    public var plan: PlanInfo
     public var nodeSetupReports: Bool
     public var nodeSetupSteps: [SetupStepInfo]
     public var caller: CallerInfo
 
     public init(
         version: String, payments: Payments, refunds: Refunds, latePaymentPolicy: String, provisioning: Provisioning,
-        priceSats: Int64, invoiceExpirySeconds: Int64, plan: NodePlan, nodeSetupReports: Bool,
+        priceSats: Int64, invoiceExpirySeconds: Int64, plan: PlanInfo, nodeSetupReports: Bool,
         nodeSetupSteps: [SetupStepInfo] = SetupStepInfo.all, caller: CallerInfo
     ) {
         self.version = version
@@ -111,7 +111,7 @@ public struct DaemonInfo: Sendable, Equatable, RPCResult, RPCSchemaComponent {
         self.provisioning = Provisioning(mode: try provisioning.string("mode"), summary: try provisioning.string("summary"))
         priceSats = try fields.int("priceSats")
         invoiceExpirySeconds = try fields.int("invoiceExpirySeconds")
-        plan = try fields.required("plan", as: NodePlan.self)
+        plan = try fields.required("plan", as: PlanInfo.self)
         nodeSetupReports = try fields.bool("nodeSetupReports")
         var steps: [SetupStepInfo] = []
         for value in fields.optionalValue("nodeSetupSteps")?.arrayValue ?? [] {
@@ -171,7 +171,7 @@ public struct DaemonInfo: Sendable, Equatable, RPCResult, RPCSchemaComponent {
                     "provisioning", .object(nil, [RPCField("mode", .string(enum: ["real", "stub"])), RPCField("summary", .string())])),
                 RPCField("priceSats", .integer(minimum: 1)),
                 RPCField("invoiceExpirySeconds", .integer(minimum: 1)),
-                RPCField("plan", .ref(NodePlan.self)),
+                RPCField("plan", .ref(PlanInfo.self)),
                 RPCField("nodeSetupReports", .boolean("Whether new nodes report their setup steps.")),
                 RPCField(
                     "nodeSetupSteps",
@@ -192,7 +192,7 @@ public struct DaemonInfo: Sendable, Equatable, RPCResult, RPCSchemaComponent {
 }
 
 /// A node's size and place: the daemon's plan, and each job's copy of it.
-public struct NodePlan: Sendable, Equatable, JSONConvertible, RPCSchemaComponent {
+public struct PlanInfo: Sendable, Equatable, JSONConvertible, RPCSchemaComponent {
     public var region: String
     public var size: String
     public var image: String
