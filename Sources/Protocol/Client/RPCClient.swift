@@ -44,10 +44,21 @@ public final class RPCClient {
         }
     }
 
-    public func call<Result: JSONConvertible>(
-        _ method: MethodName, _ params: (some JSONConvertible)?, as type: Result.Type
-    ) throws -> Result {
-        try Result(json: try call(method.rawValue, params?.json))
+    /// Calls a described method: params encoded from their type, the reply read as
+    /// the method's result type (members this client does not know are ignored).
+    public func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> Result {
+        try reply(method, params).result
+    }
+
+    public func call<Result>(_ method: RPCMethod<NoParams, Result>) throws -> Result {
+        try call(method, NoParams())
+    }
+
+    /// The typed result and the reply as it came, for callers that also print it raw.
+    public func reply<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
+        // A method without params is called without a params member, as the specification allows.
+        let raw = try call(method.name.rawValue, Params.fields.isEmpty ? nil : params.json)
+        return RPCReply(result: try Result(json: raw), raw: raw)
     }
 
     /// The next notification, waiting for one; nil when the daemon closed the connection.
@@ -90,4 +101,10 @@ public final class RPCClient {
         }
         return try ServerMessage(line: line)
     }
+}
+
+/// A typed result with the JSON it was read from.
+public struct RPCReply<Result: RPCResult> {
+    public var result: Result
+    public var raw: JSONValue
 }

@@ -146,7 +146,7 @@ public struct AnyRPCMethod: Sendable {
     public let examples: [(name: String, params: JSONValue, result: JSONValue)]
     public let notifications: [RPCNotification]
     /// Decodes params as the daemon does, throwing what the caller would get.
-    public let checkParams: @Sendable (JSONValue?) throws -> Void
+    public let checkParams: @Sendable (JSONValue?) throws(JSONRPCError) -> Void
     /// Reads a result as a client does and writes it back.
     public let roundTripResult: @Sendable (JSONValue) throws -> JSONValue
 
@@ -160,7 +160,7 @@ public struct AnyRPCMethod: Sendable {
         errors = method.allErrors
         examples = method.examples.map { ($0.name, $0.params.json, $0.result.json) }
         notifications = method.notifications
-        checkParams = { value in _ = try method.decodeParams(value) }
+        checkParams = { (value) throws(JSONRPCError) in _ = try method.decodeParams(value) }
         roundTripResult = { value in try Result(json: value).json }
     }
 }

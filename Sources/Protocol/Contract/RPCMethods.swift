@@ -247,7 +247,7 @@ public enum RPCMethods {
     ]
 
     /// The description of `name`; every `MethodName` has one (a test holds this).
-    public static func described(_ name: MethodName) -> AnyRPCMethod {
-        all.first { $0.name == name }!
+    public static func described(_ name: MethodName) -> AnyRPCMethod? {
+        all.first { $0.name == name }
     }
 }
