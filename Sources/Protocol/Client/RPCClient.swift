@@ -57,7 +57,9 @@ public final class RPCClient {
     /// The typed result and the reply as it came, for callers that also print it raw.
     public func reply<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
         // A method without params is called without a params member, as the specification allows.
-        let raw = try call(method.name.rawValue, Params.fields.isEmpty ? nil : params.json)
+        // (`JSONValue` is nil-literal-expressible: a bare nil here would send `"params": null`.)
+        let sent: JSONValue? = Params.fields.isEmpty ? Optional<JSONValue>.none : params.json
+        let raw = try call(method.name.rawValue, sent)
         return RPCReply(result: try Result(json: raw), raw: raw)
     }
 
