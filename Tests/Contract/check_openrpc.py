@@ -42,7 +42,9 @@ def json_schema_meta():
 
 def validator(schema, root, store=None):
     resolver = jsonschema.RefResolver.from_schema(root, store=store or {})
-    return jsonschema.Draft7Validator(schema, resolver=resolver, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+    # FORMAT_CHECKER is newer than Debian 12's jsonschema (4.10), which has draft7_format_checker.
+    formats = getattr(jsonschema.Draft7Validator, "FORMAT_CHECKER", None) or jsonschema.draft7_format_checker
+    return jsonschema.Draft7Validator(schema, resolver=resolver, format_checker=formats)
 
 
 def errors_of(schema, root, instance):
