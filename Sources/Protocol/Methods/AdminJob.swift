@@ -144,7 +144,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
             "A job as an admin sees it: no secrets; members without a value are left out.",
             [
                 RPCField("jobId", .ref("JobId")), RPCField("state", .ref(JobState.self)),
-                .optional("phase", .ref("ProvisionPhase")), .optional("label", .string(maxLength: 200)),
+                .optional("phase", .ref("ProvisionPhase")), .optional("label", .string()),
                 RPCField("amountSats", .integer(minimum: 0)), RPCField("paymentHash", .string()),
                 RPCField("invoiceExpiresAt", time), .optional("paidAt", time), RPCField("plan", .ref(PlanInfo.self)),
                 .optional("sshKeyFingerprint", .string()), RPCField("buyerSuppliedKey", .boolean()),
