@@ -48,10 +48,23 @@ public final class RPCClient {
         }
     }
 
-    public func call<Result: JSONConvertible>(
-        _ method: MethodName, _ params: (some JSONConvertible)?, as type: Result.Type
-    ) throws -> Result {
-        try Result(json: try call(method.rawValue, params?.json))
+    /// Calls a described method: params encoded from their type, the reply read as
+    /// the method's result type (members this client does not know are ignored).
+    public func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> Result {
+        try reply(method, params).result
+    }
+
+    public func call<Result>(_ method: RPCMethod<NoParams, Result>) throws -> Result {
+        try call(method, NoParams())
+    }
+
+    /// The typed result and the reply as it came, for callers that also print it raw.
+    public func reply<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
+        // A method without params is called without a params member, as the specification allows.
+        // (`JSONValue` is nil-literal-expressible: a bare nil here would send `"params": null`.)
+        let sent: JSONValue? = Params.fields.isEmpty ? Optional<JSONValue>.none : params.json
+        let raw = try call(method.name.rawValue, sent)
+        return RPCReply(result: try Result(json: raw), raw: raw)
     }
 
     /// The next notification, waiting for one; nil when the daemon closed the connection.
@@ -110,4 +123,10 @@ public protocol RPCTrafficObserver: AnyObject {
     func sent(_ bytes: [UInt8])
     /// One whole line from the daemon, without its newline.
     func received(line: [UInt8])
+}
+
+/// A typed result with the JSON it was read from.
+public struct RPCReply<Result: RPCResult> {
+    public var result: Result
+    public var raw: JSONValue
 }

@@ -1,4 +1,4 @@
-/// Every method timmyd serves, with the role a caller needs for it.
+/// The name of every method timmyd serves; `RPCMethods` describes each.
 public enum MethodName: String, Sendable, CaseIterable {
     case discover = "rpc.discover"
     case daemonInfo = "daemon.info"
@@ -26,13 +26,15 @@ public enum MethodName: String, Sendable, CaseIterable {
     /// The notifications `admin.backup` sends after its reply: the copy's bytes, in order.
     public static let backupChunkNotification = "admin.backup.chunk"
 
+    /// The role its descriptor names (`RPCMethods`); a name without one (a test
+    /// refuses that) falls back to admin for `admin.` names, so it is never laxer.
     public var requiredRole: CallerRole {
-        rawValue.hasPrefix("admin.") ? .admin : .client
+        RPCMethods.described(self)?.role ?? (rawValue.hasPrefix("admin.") ? .admin : .client)
     }
 }
 
 /// What a caller may do, decided by the daemon from the socket peer's credentials.
-public enum CallerRole: String, Sendable, Comparable {
+public enum CallerRole: String, Sendable, Comparable, CaseIterable {
     case client
     case admin
 
