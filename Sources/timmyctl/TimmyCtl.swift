@@ -40,13 +40,22 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Calls a method, turning failures into a message on stderr and a meaningful exit code.
-    func call(_ client: RPCClient, _ method: MethodName, _ params: JSONValue? = nil) throws -> JSONValue {
-        try Self.call(client, method.rawValue, params)
+    /// The typed result and the raw reply (printed as it came with --json).
+    func call<Params, Result>(_ client: RPCClient, _ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
+        try Self.reporting { try client.reply(method, params) }
+    }
+
+    func call<Result>(_ client: RPCClient, _ method: RPCMethod<NoParams, Result>) throws -> RPCReply<Result> {
+        try call(client, method, NoParams())
     }
 
     static func call(_ client: RPCClient, _ method: String, _ params: JSONValue?) throws -> JSONValue {
+        try reporting { try client.call(method, params) }
+    }
+
+    private static func reporting<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try client.call(method, params)
+            return try body()
         } catch let error as JSONRPCError {
             Output.error(error.message + (error.reason.map { " [\($0)]" } ?? ""))
             throw ExitCode(ExitStatus.daemonError)

@@ -4,45 +4,29 @@ import Testing
 
 /// The outbox: events written with the transition that causes them, once-only checks, delivery bookkeeping.
 @Suite struct OperatorEventStoreTests {
-    let directory: TemporaryDirectory
-    let store: JobStore
+    let fixture: MigratedStore
+    var store: JobStore { fixture.store }
     let events: OperatorEventStore
 
     init() throws {
-        directory = try TemporaryDirectory()
-        let database = try SQLiteDatabase(path: directory.file("jobs.db"))
-        _ = try Migrator.migrate(database, Schema.migrations)
-        store = JobStore(database: database, changes: JobChangeNotifier())
-        events = OperatorEventStore(database: database)
-    }
-
-    private func insertJob() throws -> JobRecord {
-        let id = JobIdentifier.make()
-        return try store.insert(
-            NewJob(
-                id: id, label: "test", plan: NodePlan(region: "nyc3", size: "s-1", image: "img", volumeSizeGB: 0),
-                amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc500u1\(id)",
-                invoiceExpiresAt: Timestamp.now().adding(seconds: 3600), accessTokenHash: SHA256Digest.hex([1, 2, 3]),
-                sshKeyAlgorithm: "ed25519", buyerPublicKey: nil),
-            actor: 1000)
-    }
-
-    private func failedPaidJob() throws -> JobRecord {
-        let job = try insertJob()
-        _ = try #require(try store.apply(.paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .queued))
-        return try #require(try store.apply(.provisioningFailed, to: job.id, from: .provisioning, actor: nil, reason: "boom"))
+        fixture = try MigratedStore()
+        events = OperatorEventStore(database: fixture.database)
     }
 
     @Test func eachAlertingTransitionRecordsItsEventInTheSameTransaction() throws {
-        let job = try failedPaidJob()
-        _ = try #require(try store.apply(.refundStarted, to: job.id, from: .failed, actor: 0, reason: "refund"))
-        _ = try #require(try store.apply(.refundFailed, to: job.id, from: .refunding, actor: nil, reason: "no route"))
-        let late = try insertJob()
-        _ = try #require(try store.apply(.invoiceExpired, to: late.id, from: .awaitingPayment, actor: nil, reason: "expired"))
-        _ = try #require(try store.apply(.latePaymentRefundable, to: late.id, from: .expired, actor: nil, reason: "late"))
+        let job = try fixture.failedPaidJob()
+        _ = try #require(
+            try store.startRefund(of: job.id, bolt11: "lnbc1refund", paymentHash: String(repeating: "ab", count: 32), amountSats: 50_000, actor: 0))
+        _ = try #require(try store.reopenRefund(of: job.id, reason: "no route"))
+        let late = try fixture.createJob()
+        _ = try #require(try store.expireInvoice(of: late.id))
+        _ = try #require(
+            try store.holdLatePaymentForRefund(
+                of: late.id, from: .expired, preimage: "00", actor: nil,
+                failure: JobFailureText(publicMessage: "p", detail: "d")))
         // Transitions that need no operator: none.
-        let fine = try insertJob()
-        _ = try #require(try store.apply(.cancelledByBuyer, to: fine.id, from: .awaitingPayment, actor: 1000, reason: "bye"))
+        let fine = try fixture.createJob()
+        _ = try #require(try store.cancelByBuyer(fine.id, actor: 1000))
 
         let recorded = try events.events(after: 0, limit: 100)
         #expect(recorded.map(\.kind) == ["job_failed", "refund_failed", "refund_needed"])
@@ -55,8 +39,7 @@ import Testing
     }
 
     @Test func aRolledBackTransitionLeavesNoEvent() throws {
-        let job = try insertJob()
-        _ = try #require(try store.apply(.paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .queued))
+        let job = try fixture.provisioningJob()
         struct Abort: Error {}
         #expect(throws: Abort.self) {
             try store.database.transaction { tx in
@@ -97,6 +80,6 @@ import Testing
             id: 7, kind: "job_failed", at: Timestamp(milliseconds: 0), jobID: "j", summary: "s", delivery: "pending",
             attempts: 2, lastStatus: 500, lastError: nil, finishedAt: nil)
         #expect(event.webhookJSON == ["id": 7, "kind": "job_failed", "at": "1970-01-01T00:00:00Z", "jobId": "j", "summary": "s", "source": "timmyd"])
-        #expect(event.adminJSON["delivery"]?["attempts"] == 2)
+        #expect(event.entry.delivery.attempts == 2)
     }
 }

@@ -130,7 +130,7 @@ import Testing
         let service = UserDataService(configuration: configuration)
         let admin = Caller(pid: 1, uid: 0, gid: 0, role: .admin)
         for params: JSONValue in [[:], ["tailscale": true], ["volumeGb": 2000, "tailscale": true], ["volumeGb": 0]] {
-            let reply = try await service.render(params, admin).result
+            let reply = try await service.render(RPCMethods.userDataRender.decodeParams(params), admin).json
             let script = try #require(reply["userData"]?.stringValue)
             for (name, value) in secrets {
                 #expect(!script.contains(value), "\(name) leaked into user_data")
@@ -145,8 +145,8 @@ import Testing
             }
         }
         // With no volumeGb the plan's volume is used.
-        let planned = try await service.render(nil, admin).result["userData"]?.stringValue
-        #expect(planned?.contains("\nVOLUME_GB='100'\n") == true)
+        let planned = try await service.render(UserDataRenderParams(), admin).userData
+        #expect(planned.contains("\nVOLUME_GB='100'\n"))
     }
 
     @Test func outOfRangeVolumeIsInvalidParams() async throws {

@@ -17,6 +17,10 @@ public final class RPCClient {
     private var nextID: Int64 = 1
     private var pendingNotifications: [(method: String, params: JSONValue?)] = []
 
+    /// Sees every byte sent and every line received, in order: for a caller's own
+    /// tracing, or for tests that check each reply against the daemon's published schema.
+    public var observer: (any RPCTrafficObserver)?
+
     public init(socketPath: String, maximumLineLength: Int = 16 * 1_048_576) throws(ConnectionError) {
         connection = try UnixSocketConnection(path: socketPath)
         framer = LineFramer(maximumLineLength: maximumLineLength)
@@ -28,7 +32,7 @@ public final class RPCClient {
         let id = nextID
         nextID += 1
         let request = JSONRPCRequest(method: method, params: params, id: .number(id))
-        try connection.write(Array(request.json.serialized().utf8) + [UInt8(ascii: "\n")])
+        try sendRaw(Array(request.json.serialized().utf8) + [UInt8(ascii: "\n")])
         while true {
             switch try readMessage() {
             case .response(let response) where response.id == .number(id):
@@ -44,10 +48,23 @@ public final class RPCClient {
         }
     }
 
-    public func call<Result: JSONConvertible>(
-        _ method: MethodName, _ params: (some JSONConvertible)?, as type: Result.Type
-    ) throws -> Result {
-        try Result(json: try call(method.rawValue, params?.json))
+    /// Calls a described method: params encoded from their type, the reply read as
+    /// the method's result type (members this client does not know are ignored).
+    public func call<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> Result {
+        try reply(method, params).result
+    }
+
+    public func call<Result>(_ method: RPCMethod<NoParams, Result>) throws -> Result {
+        try call(method, NoParams())
+    }
+
+    /// The typed result and the reply as it came, for callers that also print it raw.
+    public func reply<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
+        // A method without params is called without a params member, as the specification allows.
+        // (`JSONValue` is nil-literal-expressible: a bare nil here would send `"params": null`.)
+        let sent: JSONValue? = Params.fields.isEmpty ? Optional<JSONValue>.none : params.json
+        let raw = try call(method.name.rawValue, sent)
+        return RPCReply(result: try Result(json: raw), raw: raw)
     }
 
     /// The next notification, waiting for one; nil when the daemon closed the connection.
@@ -61,15 +78,23 @@ public final class RPCClient {
 
     /// Sends raw bytes as they are, for tests and for `timmyctl call`.
     public func sendRaw(_ bytes: [UInt8]) throws(ConnectionError) {
+        observer?.sent(bytes)
         try connection.write(bytes)
     }
 
     /// The next raw line from the daemon, nil at end of stream.
     public func readLine() throws -> [UInt8]? {
         while true {
-            if let line = try framer.nextLine() { return line }
+            if let line = try framer.nextLine() {
+                observer?.received(line: line)
+                return line
+            }
             let bytes = try connection.read()
-            if bytes.isEmpty { return framer.finish() }
+            if bytes.isEmpty {
+                let last = framer.finish()
+                if let last { observer?.received(line: last) }
+                return last
+            }
             framer.append(bytes)
         }
     }
@@ -90,4 +115,18 @@ public final class RPCClient {
         }
         return try ServerMessage(line: line)
     }
+}
+
+/// What an `RPCClient` sends and receives, as it happens.
+public protocol RPCTrafficObserver: AnyObject {
+    /// Bytes as written: one or more lines, or any fragment a raw sender chose.
+    func sent(_ bytes: [UInt8])
+    /// One whole line from the daemon, without its newline.
+    func received(line: [UInt8])
+}
+
+/// A typed result with the JSON it was read from.
+public struct RPCReply<Result: RPCResult> {
+    public var result: Result
+    public var raw: JSONValue
 }

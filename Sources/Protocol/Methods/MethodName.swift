@@ -1,4 +1,4 @@
-/// Every method timmyd serves, with the role a caller needs for it.
+/// The name of every method timmyd serves; `RPCMethods` describes each.
 public enum MethodName: String, Sendable, CaseIterable {
     case discover = "rpc.discover"
     case daemonInfo = "daemon.info"
@@ -30,13 +30,15 @@ public enum MethodName: String, Sendable, CaseIterable {
     /// The notifications `admin.events` with `follow` sends: one recorded operator event each.
     public static let eventNotification = "admin.events.event"
 
+    /// The role its descriptor names (`RPCMethods`); a name without one (a test
+    /// refuses that) falls back to admin for `admin.` names, so it is never laxer.
     public var requiredRole: CallerRole {
-        rawValue.hasPrefix("admin.") ? .admin : .client
+        RPCMethods.described(self)?.role ?? (rawValue.hasPrefix("admin.") ? .admin : .client)
     }
 }
 
 /// What a caller may do, decided by the daemon from the socket peer's credentials.
-public enum CallerRole: String, Sendable, Comparable {
+public enum CallerRole: String, Sendable, Comparable, CaseIterable {
     case client
     case admin
 

@@ -8,20 +8,20 @@ struct Info: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let info = try options.call(client, .daemonInfo)
-        if options.json { return Output.json(info) }
-        Output.line("timmyd \(info["version"]?.stringValue ?? "?")")
-        let paymentsHealth = info["payments"]?["health"]?.stringValue.map { $0 == "ok" ? "" : " [\($0)]" } ?? ""
-        Output.line("payments:      \(info["payments"]?["mode"]?.stringValue ?? "?") (\(info["payments"]?["summary"]?.stringValue ?? ""))\(paymentsHealth)")
-        Output.line("provisioning:  \(info["provisioning"]?["mode"]?.stringValue ?? "?") (\(info["provisioning"]?["summary"]?.stringValue ?? ""))")
-        Output.line("price:         \(info["priceSats"]?.intValue ?? 0) sats")
-        if let reports = info["nodeSetupReports"]?.boolValue {
-            Output.line("node setup:    " + (reports ? "nodes report their install progress" : "not reported (no NODE_CALLBACK_URL)"))
-        }
-        if let plan = info["plan"] {
-            Output.line("plan:          \(plan["size"]?.stringValue ?? "?") in \(plan["region"]?.stringValue ?? "?"), \(plan["image"]?.stringValue ?? "?"), volume \(plan["volumeSizeGb"]?.intValue ?? 0) GB")
-        }
-        Output.line("you:           uid \(info["caller"]?["uid"]?.intValue ?? -1), \(info["caller"]?["role"]?.stringValue ?? "?")")
+        let reply = try options.call(client, RPCMethods.daemonInfo)
+        if options.json { return Output.json(reply.raw) }
+        let info = reply.result
+        Output.line("timmyd \(info.version)")
+        let paymentsHealth = info.payments.health == "ok" ? "" : " [\(info.payments.health)]"
+        Output.line("payments:      \(info.payments.mode) (\(info.payments.summary))\(paymentsHealth)")
+        Output.line("provisioning:  \(info.provisioning.mode) (\(info.provisioning.summary))")
+        Output.line("price:         \(info.priceSats) sats")
+        Output.line(
+            "node setup:    "
+                + (info.nodeSetupReports ? "nodes report their install progress" : "not reported (no NODE_CALLBACK_URL)"))
+        let plan = info.plan
+        Output.line("plan:          \(plan.size) in \(plan.region), \(plan.image), volume \(plan.volumeSizeGb) GB")
+        Output.line("you:           uid \(info.caller.uid), \(info.caller.role.rawValue)")
     }
 }
 
@@ -44,30 +44,31 @@ struct Jobs: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        var params: [String: JSONValue] = ["limit": .int(limit)]
-        if stalled { params["stalled"] = .bool(true) }
-        if let state { params["state"] = .string(state) }
-        if let cursor { params["cursor"] = .string(cursor) }
-        let reply = try options.call(client, .jobsList, .object(params))
-        if options.json { return Output.json(reply) }
-        let jobs = reply["jobs"]?.arrayValue ?? []
+        var params = JobListParams(limit: limit, cursor: cursor, stalled: stalled)
+        if let state {
+            guard let known = JobState(rawValue: state) else {
+                throw ValidationError("--state must be one of: \(JobState.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            params.state = known
+        }
+        let reply = try options.call(client, RPCMethods.jobsList, params)
+        if options.json { return Output.json(reply.raw) }
+        let jobs = reply.result.jobs
         Output.line("JOB                                   STATE             PHASE                  SATS     CREATED                   SETUP")
         for job in jobs {
             func column(_ text: String, _ width: Int) -> String { text + String(repeating: " ", count: max(1, width - text.count)) }
             Output.line(
-                column(job["jobId"]?.stringValue ?? "?", 38) + column(job["state"]?.stringValue ?? "?", 18)
-                    + column(job["phase"]?.stringValue ?? "-", 23)
-                    + column(String(job["amountSats"]?.intValue ?? 0), 9) + column(job["createdAt"]?.stringValue ?? "", 26)
-                    + Self.setupColumn(job["nodeSetup"]))
+                column(job.jobId, 38) + column(job.state.rawValue, 18) + column(job.phase?.rawValue ?? "-", 23)
+                    + column(String(job.amountSats), 9) + column(job.createdAt, 26) + Self.setupColumn(job.nodeSetup))
         }
-        if let next = reply["nextCursor"]?.stringValue { Output.line("more: timmyctl jobs --cursor \(next)") }
+        if let next = reply.result.nextCursor { Output.line("more: timmyctl jobs --cursor \(next)") }
     }
 
     /// A ready node's last setup report ("lnd/running", with when), or "-".
-    static func setupColumn(_ setup: JSONValue?) -> String {
-        guard let setup, setup["reported"]?.boolValue == true else { return "-" }
-        guard let step = setup["step"]?.stringValue, let state = setup["state"]?.stringValue else { return "no report yet" }
-        return "\(step)/\(state)" + (setup["updatedAt"]?.stringValue.map { " at \($0)" } ?? "")
+    static func setupColumn(_ setup: NodeSetupStatus?) -> String {
+        guard let setup, setup.reported else { return "-" }
+        guard let step = setup.step, let state = setup.state else { return "no report yet" }
+        return "\(step.rawValue)/\(state.rawValue)" + (setup.updatedAt.map { " at \($0)" } ?? "")
     }
 }
 
@@ -81,7 +82,7 @@ struct Job: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        Output.json(try options.call(client, .jobsGet, JobReference(jobId: job).json))
+        Output.json(try options.call(client, RPCMethods.jobsGet, JobReference(jobId: job)).raw)
     }
 }
 
@@ -92,7 +93,7 @@ struct Stats: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        Output.json(try options.call(client, .stats))
+        Output.json(try options.call(client, RPCMethods.stats).raw)
     }
 }
 
@@ -107,8 +108,8 @@ struct SimulatePayment: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .simulatePayment, JobReference(jobId: job).json)
-        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+        let reply = try options.call(client, RPCMethods.simulatePayment, JobReference(jobId: job))
+        if options.json { Output.json(reply.raw) } else { Output.status(reply.result) }
     }
 }
 
@@ -156,10 +157,9 @@ struct RenderUserData: ParsableCommand {
     func run() throws {
         let client = try options.connect()
         let params = UserDataRenderParams(volumeGb: volumeGb, tailscale: tailscale)
-        let reply = try options.call(client, .userDataRender, params.json)
-        if options.json { return Output.json(reply) }
-        let script = reply["userData"]?.stringValue ?? ""
-        Output.raw(script)
+        let reply = try options.call(client, RPCMethods.userDataRender, params)
+        if options.json { return Output.json(reply.raw) }
+        Output.raw(reply.result.userData)
     }
 }
 
@@ -186,17 +186,16 @@ struct Backup: ParsableCommand {
             throw ExitCode(ExitStatus.localFile)
         }
         let client: RPCClient
-        let reply: JSONValue
+        let reply: RPCReply<BackupSummary>
         do {
             client = try options.connect()
-            reply = try options.call(client, .backup)
+            reply = try options.call(client, RPCMethods.backup)
         } catch {
             target.discard()
             throw error
         }
-        let summary: BackupSummary
+        let summary = reply.result
         do {
-            summary = try BackupSummary(json: reply)
             try target.receive(summary, from: client)
         } catch {
             target.discard()
@@ -204,7 +203,7 @@ struct Backup: ParsableCommand {
             throw ExitCode(error is LocalFileError ? ExitStatus.localFile : ExitStatus.unavailable)
         }
         if options.json {
-            var object = reply.objectValue ?? [:]
+            var object = reply.raw.objectValue ?? [:]
             object["path"] = .string(file)
             return Output.json(.object(object))
         }

@@ -13,12 +13,12 @@ struct JobArgument: ParsableArguments {
     /// Default: the token `timmyctl new` saved.
     @OptionGroup var token: TokenOptions
 
-    func credentials() throws -> JSONValue {
+    func credentials() throws -> JobCredentials {
         guard let token = try token.resolve(for: job) else {
             Output.error("no access token stored for job \(job); pass --token-file or --token-stdin")
             throw ExitCode(ExitStatus.noToken)
         }
-        return JobCredentials(jobId: job, accessToken: token).json
+        return JobCredentials(jobId: job, accessToken: token)
     }
 }
 
@@ -76,10 +76,10 @@ struct New: ParsableCommand {
         let client = try options.connect()
         let created: CreateJobResult
         do {
-            created = try CreateJobResult(
-                json: try options.call(
-                    client, .create,
-                    CreateJobParams(label: label, sshPublicKey: publicKey, tailscaleAuthKey: tailscaleAuthKey).json))
+            created = try options.call(
+                client, RPCMethods.create,
+                CreateJobParams(label: label, sshPublicKey: publicKey, tailscaleAuthKey: tailscaleAuthKey)
+            ).result
         } catch {
             keyFile?.discard()
             throw error
@@ -105,7 +105,7 @@ struct New: ParsableCommand {
             }
         }
         guard wait else { return }
-        let credentials = JobCredentials(jobId: created.jobId, accessToken: created.accessToken).json
+        let credentials = JobCredentials(jobId: created.jobId, accessToken: created.accessToken)
         // The key is claimed as soon as the machine is up; the node's setup is followed after that.
         let ready = try WatchLoop.follow(client: client, credentials: credentials, options: options) { $0.state.isSettled }
         guard ready.state == .ready else {
@@ -128,8 +128,8 @@ struct Status: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .status, try job.credentials())
-        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+        let reply = try options.call(client, RPCMethods.status, try job.credentials())
+        if options.json { Output.json(reply.raw) } else { Output.status(reply.result) }
     }
 }
 
@@ -151,10 +151,10 @@ struct Watch: ParsableCommand {
 /// node that reports its setup, that setup complete or failed.
 enum WatchLoop {
     static func follow(
-        client: RPCClient, credentials: JSONValue, options: GlobalOptions,
+        client: RPCClient, credentials: JobCredentials, options: GlobalOptions,
         until done: (JobStatus) -> Bool = { $0.isFinal }
     ) throws -> JobStatus {
-        let status = try JobStatus(json: try options.call(client, .watch, credentials))
+        let status = try options.call(client, RPCMethods.watch, credentials).result
         show(status, previous: nil, options: options)
         return try followOn(client: client, from: status, options: options, until: done)
     }
@@ -221,10 +221,10 @@ struct ClaimKey: ParsableCommand {
 
     /// Claims the key, saves it, checks the saved file's fingerprint, and only then
     /// confirms receipt. Any failure before the confirmation leaves the key claimable.
-    static func claim(client: RPCClient, credentials: JSONValue, into keyFile: KeyFile, options: GlobalOptions) throws {
+    static func claim(client: RPCClient, credentials: JobCredentials, into keyFile: KeyFile, options: GlobalOptions) throws {
         let result: ClaimKeyResult
         do {
-            result = try ClaimKeyResult(json: try options.call(client, .claimKey, credentials))
+            result = try options.call(client, RPCMethods.claimKey, credentials).result
         } catch {
             keyFile.discard()
             throw error
@@ -283,25 +283,23 @@ struct ConfirmKey: ParsableCommand {
         }
         let client = try options.connect()
         let reply = try options.call(
-            client, .confirmKey, try Self.params(credentials: credentials, fingerprint: fingerprint).json)
+            client, RPCMethods.confirmKey, Self.params(credentials: credentials, fingerprint: fingerprint))
         if options.json {
-            Output.json(reply)
+            Output.json(reply.raw)
         } else {
             Output.line("Receipt of \(fingerprint) confirmed: timmyd no longer holds the key.")
         }
     }
 
-    static func params(credentials: JSONValue, fingerprint: String) throws -> ConfirmKeyParams {
-        let job = try JobCredentials(json: credentials)
-        return ConfirmKeyParams(jobId: job.jobId, accessToken: job.accessToken, sshKeyFingerprint: fingerprint)
+    static func params(credentials: JobCredentials, fingerprint: String) -> ConfirmKeyParams {
+        ConfirmKeyParams(jobId: credentials.jobId, accessToken: credentials.accessToken, sshKeyFingerprint: fingerprint)
     }
 
     /// Confirms receipt; a failure is reported on stderr and returns false (the key is
     /// saved already; timmyd then wipes it when the confirmation window ends).
-    static func confirm(client: RPCClient, credentials: JSONValue, fingerprint: String, options: GlobalOptions) -> Bool {
+    static func confirm(client: RPCClient, credentials: JobCredentials, fingerprint: String, options: GlobalOptions) -> Bool {
         do {
-            _ = try options.call(
-                client, .confirmKey, try params(credentials: credentials, fingerprint: fingerprint).json)
+            _ = try options.call(client, RPCMethods.confirmKey, params(credentials: credentials, fingerprint: fingerprint))
             return true
         } catch {
             Output.error("receipt of the key was not confirmed (see above)")
@@ -318,8 +316,8 @@ struct Cancel: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .cancel, try job.credentials())
-        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+        let reply = try options.call(client, RPCMethods.cancel, try job.credentials())
+        if options.json { Output.json(reply.raw) } else { Output.status(reply.result) }
     }
 }
 
@@ -347,13 +345,14 @@ struct Refund: ParsableCommand {
     func run() throws {
         let storedToken = admin ? nil : try token.resolve(for: job)
         let client = try options.connect()
-        let reply: JSONValue
+        let reply: RPCReply<JobStatus>
         if let storedToken {
-            reply = try options.call(client, .refund, RefundParams(jobId: job, accessToken: storedToken, bolt11: bolt11).json)
+            reply = try options.call(
+                client, RPCMethods.refund, RefundParams(jobId: job, accessToken: storedToken, bolt11: bolt11))
         } else {
-            reply = try options.call(client, .jobsRefund, AdminRefundParams(jobId: job, bolt11: bolt11).json)
+            reply = try options.call(client, RPCMethods.jobsRefund, AdminRefundParams(jobId: job, bolt11: bolt11))
         }
-        if options.json { Output.json(reply) } else { Output.status(try JobStatus(json: reply)) }
+        if options.json { Output.json(reply.raw) } else { Output.status(reply.result) }
     }
 }
 

@@ -13,9 +13,9 @@ struct Retry: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .jobsRetry, JobReference(jobId: job).json)
-        if options.json { return Output.json(reply) }
-        Output.line("job \(job) is \(reply["state"]?.stringValue ?? "?") again; follow it with: timmyctl job \(job)")
+        let reply = try options.call(client, RPCMethods.jobsRetry, JobReference(jobId: job))
+        if options.json { return Output.json(reply.raw) }
+        Output.line("job \(job) is \(reply.result.state.rawValue) again; follow it with: timmyctl job \(job)")
     }
 }
 
@@ -30,9 +30,9 @@ struct Destroy: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .jobsDestroy, JobReference(jobId: job).json)
-        if options.json { return Output.json(reply) }
-        Output.line("job \(job) is \(reply["state"]?.stringValue ?? "?")")
+        let reply = try options.call(client, RPCMethods.jobsDestroy, JobReference(jobId: job))
+        if options.json { return Output.json(reply.raw) }
+        Output.line("job \(job) is \(reply.result.state.rawValue)")
     }
 }
 
@@ -48,17 +48,15 @@ struct Reconcile: ParsableCommand {
 
     func run() throws {
         let client = try options.connect()
-        let reply = try options.call(client, .reconcile, ReconcileParams(delete: delete).json)
-        if options.json { return Output.json(reply) }
-        let orphans = reply["orphans"]?.arrayValue ?? []
-        if orphans.isEmpty { Output.line("no orphaned resources (\(reply["mode"]?.stringValue ?? "?") provisioning)") }
-        for orphan in orphans {
-            let state = orphan["deleted"]?.boolValue.map { $0 ? "  deleted" : "  NOT deleted" } ?? ""
-            Output.line(
-                "\(orphan["kind"]?.stringValue ?? "?") \(orphan["id"]?.stringValue ?? "?") \(orphan["name"]?.stringValue ?? "")"
-                    + state)
+        let reply = try options.call(client, RPCMethods.reconcile, ReconcileParams(delete: delete))
+        if options.json { return Output.json(reply.raw) }
+        let result = reply.result
+        if result.orphans.isEmpty { Output.line("no orphaned resources (\(result.mode) provisioning)") }
+        for orphan in result.orphans {
+            let state = orphan.deleted.map { $0 ? "  deleted" : "  NOT deleted" } ?? ""
+            Output.line("\(orphan.kind) \(orphan.id) \(orphan.name)" + state)
         }
-        for error in reply["errors"]?.arrayValue ?? [] { Output.error(error.stringValue ?? "") }
-        if !(reply["errors"]?.arrayValue ?? []).isEmpty { throw ExitCode(ExitStatus.daemonError) }
+        for error in result.errors { Output.error(error) }
+        if !result.errors.isEmpty { throw ExitCode(ExitStatus.daemonError) }
     }
 }

@@ -25,8 +25,8 @@ struct Events: ParsableCommand {
     func run() throws {
         let client = try options.connect()
         let params = OperatorEventsParams(since: since, limit: limit, follow: follow)
-        let reply = try options.call(client, .events, params.json)
-        let past = reply["events"]?.arrayValue ?? []
+        let reply = try options.call(client, RPCMethods.events, params)
+        let past = reply.result.events
         for event in past { show(event) }
         if past.isEmpty && !follow && !options.json { Output.line("no events after #\(since)") }
         guard follow else { return }
@@ -42,22 +42,25 @@ struct Events: ParsableCommand {
                 Output.error("timmyd closed the connection")
                 throw ExitCode(ExitStatus.unavailable)
             }
-            guard notification.method == MethodName.eventNotification, let event = notification.params else { continue }
-            show(event)
+            guard notification.method == MethodName.eventNotification, let params = notification.params else { continue }
+            do {
+                show(try OperatorEventEntry(json: params))
+            } catch {
+                Output.error("timmyd sent an event timmyctl cannot read: \(error.message)")
+                throw ExitCode(ExitStatus.unavailable)
+            }
         }
     }
 
-    private func show(_ event: JSONValue) {
-        if options.json { return Output.line(event.serialized()) }
-        let delivery = event["delivery"]
-        var state = delivery?["state"]?.stringValue ?? "?"
-        if let attempts = delivery?["attempts"]?.intValue, attempts > 0 {
-            state += " after \(attempts) attempt\(attempts == 1 ? "" : "s")"
-            if let status = delivery?["lastStatus"]?.intValue { state += ", last HTTP \(status)" }
+    private func show(_ event: OperatorEventEntry) {
+        if options.json { return Output.line(event.json.serialized()) }
+        var state = event.delivery.state
+        if event.delivery.attempts > 0 {
+            state += " after \(event.delivery.attempts) attempt\(event.delivery.attempts == 1 ? "" : "s")"
+            if let status = event.delivery.lastStatus { state += ", last HTTP \(status)" }
         }
         Output.line(
-            "#\(event["id"]?.intValue ?? 0)  \(event["at"]?.stringValue ?? "?")  \(event["kind"]?.stringValue ?? "?")"
-                + (event["jobId"]?.stringValue.map { "  job \($0)" } ?? "")
-                + "  \(event["summary"]?.stringValue ?? "")  [\(state)]")
+            "#\(event.id)  \(event.at)  \(event.kind)" + (event.jobId.map { "  job \($0)" } ?? "")
+                + "  \(event.summary)  [\(state)]")
     }
 }

@@ -53,13 +53,11 @@ struct OperatorEvent: Sendable, Equatable {
     }
 
     /// The event as `admin.events` lists it: the webhook body and how its delivery went.
-    var adminJSON: JSONValue {
-        guard case .object(var members) = webhookJSON else { return webhookJSON }
-        members["source"] = nil
-        members["delivery"] = .object(dropping: [
-            "state": .string(delivery), "attempts": .int(attempts), "lastStatus": lastStatus.map(JSONValue.int),
-            "lastError": lastError.map(JSONValue.string), "finishedAt": finishedAt.map { .string($0.rfc3339) },
-        ])
-        return .object(members)
+    var entry: OperatorEventEntry {
+        OperatorEventEntry(
+            id: id, kind: kind, at: at.rfc3339, jobId: jobID, summary: summary,
+            delivery: .init(
+                state: delivery, attempts: attempts, lastStatus: lastStatus, lastError: lastError,
+                finishedAt: finishedAt?.rfc3339))
     }
 }

@@ -9,8 +9,7 @@ struct AdminService: Sendable {
     var nodeSetup = NodeSetupSettings()
     let logger: Logger
 
-    func listJobs(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let request = try JobListParams(json: params ?? .object([:]))
+    func listJobs(_ request: JobListParams, _ caller: Caller) async throws -> JobPage {
         var after: (Timestamp, String)? = nil
         if let cursor = request.cursor {
             let parts = cursor.split(separator: ":", maxSplits: 1).map(String.init)
@@ -23,48 +22,30 @@ struct AdminService: Sendable {
             state: request.state, limit: request.limit + 1, after: after,
             stalledSince: request.stalled ? stallCutoff : nil)
         let page = jobs.prefix(Int(request.limit))
-        var result: [String: JSONValue] = ["jobs": .array(page.map(AdminJobPresenter.summary(of:)))]
+        var result = JobPage(jobs: page.map(AdminJobPresenter.summary(of:)))
         if jobs.count > page.count, let last = page.last {
-            result["nextCursor"] = .string("\(last.createdAt.milliseconds):\(last.id)")
+            result.nextCursor = "\(last.createdAt.milliseconds):\(last.id)"
         }
-        return MethodOutcome(.object(result))
+        return result
     }
 
-    func getJob(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let reference = try JobReference(json: params ?? .object([:]))
+    func getJob(_ reference: JobReference, _ caller: Caller) async throws -> AdminJobDetail {
         let job = try existingJob(reference.jobId)
-        return MethodOutcome(AdminJobPresenter.detail(of: job, events: try store.events(of: job.id)))
+        return AdminJobPresenter.detail(of: job, events: try store.events(of: job.id))
     }
 
-    func stats(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        _ = try JSONFields(params, allowed: [])
-        var byState: [String: JSONValue] = [:]
-        for state in JobState.allCases { byState[state.rawValue] = .int(0) }
-        for row in try store.database.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-            if let state = row.string("state") { byState[state] = .int(row.int("n") ?? 0) }
-        }
-        // A payment that failed verification is not money taken (see `JobFailure.paymentUnverified`).
-        let taken = try store.database.queryOne(
-            "SELECT COALESCE(SUM(amount_sats), 0) AS sats, COUNT(*) AS n FROM jobs WHERE paid_at IS NOT NULL "
-                + "AND error_reason IS NOT ?", [.text(JobFailure.paymentUnverified)])
-        let durations = try store.database.query(
-            "SELECT ready_at - provisioning_started_at AS ms FROM jobs WHERE ready_at IS NOT NULL ORDER BY ms"
-        ).compactMap { $0.int("ms") }
-        var provisioning: [String: JSONValue] = ["completed": .int(Int64(durations.count))]
-        if !durations.isEmpty {
-            provisioning["medianSeconds"] = .double(Double(durations[durations.count / 2]) / 1000)
-            provisioning["maxSeconds"] = .double(Double(durations.last!) / 1000)
-        }
-        return MethodOutcome([
-            "jobsByState": .object(byState), "paidJobs": .int(taken?.int("n") ?? 0),
-            "satsTaken": .int(taken?.int("sats") ?? 0), "provisioning": .object(provisioning),
-            "setupStalled": .int(try store.stalledSetupCount(silentSince: stallCutoff)),
-            "setupFailed": .int(try store.failedSetupCount()),
-        ])
+    func stats(_ params: NoParams, _ caller: Caller) async throws -> AdminStats {
+        let stats = try store.stats()
+        let durations = stats.provisioningMilliseconds
+        return AdminStats(
+            jobsByState: stats.jobsByState, paidJobs: stats.paidJobs, satsTaken: stats.satsTaken,
+            provisioningCompleted: Int64(durations.count),
+            provisioningMedianSeconds: durations.isEmpty ? nil : Double(durations[durations.count / 2]) / 1000,
+            provisioningMaxSeconds: durations.last.map { Double($0) / 1000 },
+            setupStalled: try store.stalledSetupCount(silentSince: stallCutoff), setupFailed: try store.failedSetupCount())
     }
 
-    func simulatePayment(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let reference = try JobReference(json: params ?? .object([:]))
+    func simulatePayment(_ reference: JobReference, _ caller: Caller) async throws -> JobStatus {
         guard let stub = payments as? StubPaymentBackend else {
             throw JSONRPCError.application(.stubOnly, "Payments are real (LNbits); only stub invoices can be simulated.")
         }
@@ -74,7 +55,7 @@ struct AdminService: Sendable {
             logger.notice("stub payment simulated", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
         }
         job = try await watcher.checkNow(job, actor: caller.uid)
-        return MethodOutcome(JobStatusPresenter.status(of: job).json)
+        return JobStatusPresenter.status(of: job)
     }
 
     /// A node that has said nothing since this moment is stalled.

@@ -28,8 +28,7 @@ struct BackupService: Sendable {
         self.logger = logger
     }
 
-    func backup(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        _ = try JSONFields(params, allowed: [])
+    func backup(_ params: NoParams, _ caller: Caller) async throws -> MethodReply<BackupSummary> {
         let started = running.withLockedValue { busy in
             defer { busy = true }
             return !busy
@@ -59,7 +58,7 @@ struct BackupService: Sendable {
             masterKeyReminder: Self.masterKeyReminder)
         logger.notice(
             "backup taken", metadata: ["uid": "\(caller.uid)", "bytes": "\(copy.count)", "jobs": "\(result.jobs)"])
-        return MethodOutcome(summary.json) { sink in
+        return MethodReply(summary) { sink in
             var offset = 0
             while offset < copy.count {
                 let end = min(offset + Self.chunkBytes, copy.count)

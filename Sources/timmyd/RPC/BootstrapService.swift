@@ -11,8 +11,7 @@ struct BootstrapService: Sendable {
     let createRate: CreateRateLimiter
     let logger: Logger
 
-    func create(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let request = try CreateJobParams(json: params ?? .object([:]))
+    func create(_ request: CreateJobParams, _ caller: Caller) async throws -> CreateJobResult {
         if let label = request.label { try JobLabel.validate(label) }
         var buyerKey: (line: String, fingerprint: String)? = nil
         if let line = request.sshPublicKey {
@@ -30,7 +29,7 @@ struct BootstrapService: Sendable {
         // the insert checks again, atomically.
         let unpaidLimit = caller.clientAddress == nil ? nil : configuration.http.unpaidLimit
         if let unpaidLimit, let address = caller.clientAddress, try store.unpaidCount(clientAddress: address) >= unpaidLimit {
-            throw Self.tooManyUnpaid(unpaidLimit)
+            throw UnpaidLimitReached(limit: unpaidLimit)
         }
         let jobID = JobIdentifier.make()
         let invoice: CreatedInvoice
@@ -50,41 +49,37 @@ struct BootstrapService: Sendable {
         }
         let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
-        let job: JobRecord
-        do {
-            job = try store.insert(
-                NewJob(
-                    id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
-                    paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
-                    invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
-                    sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
-                    clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey),
-                actor: caller.uid, unpaidLimit: unpaidLimit)
-        } catch let error as UnpaidLimitReached {
-            throw Self.tooManyUnpaid(error.limit)
-        }
+        // One transaction: the stub invoice (if any), the job and its first event, or nothing.
+        let job = try store.createJob(
+            NewJob(
+                id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
+                paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
+                invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
+                sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
+                clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey,
+                stubInvoice: invoice.stubRecord),
+            actor: caller.uid, unpaidLimit: unpaidLimit)
         logger.info(
             "job created",
             metadata: ["job": "\(job.id)", "uid": "\(caller.uid)", "buyerTailscaleKey": "\(job.buyerTailscaleKey)"])
-        let result = CreateJobResult(
+        return CreateJobResult(
             jobId: job.id, accessToken: accessToken, state: job.state,
             invoice: InvoiceInfo(
                 paymentRequest: job.paymentRequest, paymentHash: job.paymentHash, amountSats: job.amountSats,
                 expiresAt: job.invoiceExpiresAt.rfc3339))
-        return MethodOutcome(result.json)
     }
 
-    func status(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        var job = try authorizedJob(params)
+    func status(_ credentials: JobCredentials, _ caller: Caller) async throws -> JobStatus {
+        var job = try authorizedJob(credentials)
         if job.state == .awaitingPayment {
             // Polling also checks the invoice; the guarded move keeps this exactly-once with the watcher.
             job = (try? await watcher.checkNow(job, actor: caller.uid)) ?? job
         }
-        return MethodOutcome(JobStatusPresenter.status(of: job).json)
+        return JobStatusPresenter.status(of: job)
     }
 
-    func watch(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let job = try authorizedJob(params)
+    func watch(_ credentials: JobCredentials, _ caller: Caller) async throws -> MethodReply<JobStatus> {
+        let job = try authorizedJob(credentials)
         let limits = configuration.callerLimits
         if let slots = caller.watchSlots, !slots.take() {
             throw JSONRPCError.tooManyWatches(limit: slots.limit, scope: .connection)
@@ -98,11 +93,11 @@ struct BootstrapService: Sendable {
         // A ready node that reports its setup is followed on until its setup completes or fails.
         guard !first.isFinal else {
             caller.watchSlots?.give()
-            return MethodOutcome(first.json)
+            return MethodReply(first)
         }
         let store = self.store
         let slots = caller.watchSlots
-        return MethodOutcome(first.json) { sink in
+        return MethodReply(first) { sink in
             defer { slots?.give() }
             // Stop at a settled state, or as soon as the caller goes away (cancelling
             // the follower ends its wait on the change stream).
@@ -131,8 +126,8 @@ struct BootstrapService: Sendable {
     /// Delivers the key, the same one on every claim until the buyer confirms receipt
     /// (`confirmKey`) or the confirmation window fixed at the first claim passes: a
     /// reply lost on its way to the buyer never loses them the node.
-    func claimKey(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let job = try authorizedJob(params)
+    func claimKey(_ credentials: JobCredentials, _ caller: Caller) async throws -> ClaimKeyResult {
+        let job = try authorizedJob(credentials)
         try requireHeldKeyKind(job)
         guard let sealed = job.sealedPrivateKey, let publicKey = job.sshPublicKey, let fingerprint = job.sshKeyFingerprint
         else { throw try keyNoLongerHeld(job) }
@@ -147,25 +142,18 @@ struct BootstrapService: Sendable {
             throw try keyNoLongerHeld(try store.job(id: job.id) ?? job)
         }
         logger.notice("ssh key delivered", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
-        return MethodOutcome(
-            ClaimKeyResult(
-                sshPrivateKey: privateKey, sshPublicKey: publicKey, sshKeyFingerprint: fingerprint,
-                confirmBy: confirmBy.rfc3339
-            ).json)
+        return ClaimKeyResult(
+            sshPrivateKey: privateKey, sshPublicKey: publicKey, sshKeyFingerprint: fingerprint, confirmBy: confirmBy.rfc3339)
     }
 
     /// The buyer saved the key (its fingerprint proves which): wipe it now.
-    func confirmKey(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let request = try ConfirmKeyParams(json: params ?? .object([:]))
+    func confirmKey(_ request: ConfirmKeyParams, _ caller: Caller) async throws -> ConfirmKeyResult {
         let job = try JobAuthorizer(store: store).job(request.credentials)
         try requireHeldKeyKind(job)
         if let wiped = try store.confirmKey(id: job.id, fingerprint: request.sshKeyFingerprint, actor: caller.uid) {
             logger.notice("ssh key receipt confirmed; wiped", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
-            return MethodOutcome(
-                ConfirmKeyResult(
-                    jobId: wiped.id, sshKeyFingerprint: request.sshKeyFingerprint,
-                    wipedAt: (wiped.keyWipedAt ?? .now()).rfc3339
-                ).json)
+            return ConfirmKeyResult(
+                jobId: wiped.id, sshKeyFingerprint: request.sshKeyFingerprint, wipedAt: (wiped.keyWipedAt ?? .now()).rfc3339)
         }
         // Nothing was wiped; say why, from the row as it is now.
         let current = try store.job(id: job.id) ?? job
@@ -212,22 +200,19 @@ struct BootstrapService: Sendable {
         return alreadyClaimed(claimedAt)
     }
 
-    func cancel(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        var job = try authorizedJob(params)
+    func cancel(_ credentials: JobCredentials, _ caller: Caller) async throws -> JobStatus {
+        var job = try authorizedJob(credentials)
         if job.state == .awaitingPayment {
             // A payment that already landed wins over the cancel.
             job = try await watcher.checkNow(job, actor: caller.uid)
         }
-        guard job.state == .awaitingPayment,
-            let cancelled = try store.apply(
-                .cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: caller.uid, reason: "cancelled by the buyer")
-        else {
+        guard job.state == .awaitingPayment, let cancelled = try store.cancelByBuyer(job.id, actor: caller.uid) else {
             let current = try store.job(id: job.id) ?? job
             throw JSONRPCError.application(
                 .wrongState, "Only a job awaiting payment can be cancelled; this one is \(current.state.rawValue).",
                 extra: ["state": current.state.json])
         }
-        return MethodOutcome(JobStatusPresenter.status(of: cancelled).json)
+        return JobStatusPresenter.status(of: cancelled)
     }
 
     /// Whom the create rate counts: a web buyer by address, a local client by uid; admins are not limited.
@@ -236,14 +221,8 @@ struct BootstrapService: Sendable {
         return caller.role == .admin ? nil : "uid:\(caller.uid)"
     }
 
-    private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {
-        try JobAuthorizer(store: store).job(JobCredentials(json: params ?? .object([:])))
-    }
-
-    private static func tooManyUnpaid(_ limit: Int64) -> JSONRPCError {
-        .application(
-            .tooManyUnpaid, "There are already \(limit) unpaid purchases from your address; pay or cancel one first.",
-            extra: ["limit": .int(limit)])
+    private func authorizedJob(_ credentials: JobCredentials) throws -> JobRecord {
+        try JobAuthorizer(store: store).job(credentials)
     }
 
     private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {

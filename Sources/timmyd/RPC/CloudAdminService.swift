@@ -10,50 +10,31 @@ struct CloudAdminService: Sendable {
     let provisioner: Provisioner
     let logger: Logger
 
-    /// The columns a retry starts over from: the old run's cloud ids, address and error.
-    static let resourceColumns = [
-        "do_ssh_key_id", "do_volume_id", "do_droplet_id", "tailscale_key_id", "tailscale_auth_key_sealed", "node_ipv4",
-        "tailscale_hostname", "lnbits_url", "error_public", "error_detail", "ready_at",
-        "node_token_hash", "node_token_sealed", "setup_step", "setup_state", "setup_message", "setup_updated_at",
-        "setup_report_count",
-    ]
-
     /// `admin.jobs.retry`: failed → provisioning, from scratch. Whatever the failed run
     /// left is deleted first (a leftover would otherwise be found by its tag and reused);
     /// if that cannot be done, nothing moves.
-    func retry(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let job = try existingJob(JobReference(json: params ?? .object([:])).jobId)
+    func retry(_ reference: JobReference, _ caller: Caller) async throws -> AdminJob {
+        let job = try existingJob(reference.jobId)
         guard job.state == .failed else { throw wrongState(job, "Only a failed job can be retried") }
         try await tearDown(job, caller: caller)
-        var columns = Self.resourceColumns.map { ($0, SQLValue.null) }
-        columns.append(("provisioning_started_at", .integer(Timestamp.now().milliseconds)))
-        if !job.buyerSuppliedKey {
-            // A new node gets a new key pair.
-            columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null), ("ssh_private_key_sealed", .null)]
-        }
-        guard
-            let moved = try store.apply(
-                .retryRequested, to: job.id, from: .failed, actor: caller.uid, reason: "retry requested by an admin",
-                setting: columns, phase: .queued)
+        // A new node gets a new key pair, unless the buyer brought their own public key.
+        guard let moved = try store.retryProvisioning(job.id, newKeyPair: !job.buyerSuppliedKey, actor: caller.uid)
         else { throw wrongState(try store.job(id: job.id) ?? job, "Only a failed job can be retried") }
         logger.notice("job retried", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
         await provisioner.start(jobID: job.id)
-        return MethodOutcome(AdminJobPresenter.summary(of: moved))
+        return AdminJobPresenter.summary(of: moved)
     }
 
     /// `admin.jobs.destroy`: deletes a ready node's resources, then ready → destroyed.
     /// Safe to call again after a partial tear-down.
-    func destroy(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let job = try existingJob(JobReference(json: params ?? .object([:])).jobId)
+    func destroy(_ reference: JobReference, _ caller: Caller) async throws -> AdminJob {
+        let job = try existingJob(reference.jobId)
         guard job.state == .ready else { throw wrongState(job, "Only a ready node can be destroyed") }
         try await tearDown(job, caller: caller)
-        guard
-            let moved = try store.apply(
-                .destroyRequested, to: job.id, from: .ready, actor: caller.uid, reason: "destroyed by an admin",
-                setting: [("ssh_private_key_sealed", .null)])
+        guard let moved = try store.destroyNode(job.id, actor: caller.uid)
         else { throw wrongState(try store.job(id: job.id) ?? job, "Only a ready node can be destroyed") }
         logger.notice("node destroyed", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
-        return MethodOutcome(AdminJobPresenter.summary(of: moved))
+        return AdminJobPresenter.summary(of: moved)
     }
 
     /// `admin.reconcile`: resources that look like timmyd's (tag `timmy-node` or a
@@ -71,8 +52,7 @@ struct CloudAdminService: Sendable {
             onceKey: "reconcile_orphans:" + SHA256Digest.hex(Array(names.joined(separator: "\n").utf8)))
     }
 
-    func reconcile(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let request = try ReconcileParams(json: params ?? .object([:]))
+    func reconcile(_ request: ReconcileParams, _ caller: Caller) async throws -> ReconcileResult {
         let resources: [CloudResource]
         do {
             resources = try await provider.listResources()
@@ -83,34 +63,30 @@ struct CloudAdminService: Sendable {
         let orphans = Self.orphans(resources, liveJobs: try store.jobs(in: [.provisioning, .ready]))
         try Self.recordOrphansEvent(orphans, in: OperatorEventStore(database: store.database))
         var deleted = 0
-        var errors: [JSONValue] = []
-        var entries: [JSONValue] = []
+        var errors: [String] = []
+        var entries: [ReconcileResult.Orphan] = []
         for resource in orphans.sorted(by: { ($0.kind, $0.id) < ($1.kind, $1.id) }) {
-            var entry: [String: JSONValue?] = [
-                "kind": .string(resource.kind.rawValue), "id": .string(resource.id), "name": .string(resource.name),
-                "tags": .array(resource.tags.map(JSONValue.string)), "jobId": resource.taggedJobID.map(JSONValue.string),
-            ]
+            var entry = ReconcileResult.Orphan(
+                kind: resource.kind.rawValue, id: resource.id, name: resource.name, tags: resource.tags,
+                jobId: resource.taggedJobID)
             if request.delete {
                 do {
                     try await provider.delete(resource)
                     deleted += 1
-                    entry["deleted"] = .bool(true)
+                    entry.deleted = true
                     let what = "reconcile deleted orphaned \(resource.kind.rawValue) \(resource.id) (\(resource.name))"
                     logger.notice("\(what)", metadata: ["uid": "\(caller.uid)"])
                     if let jobID = resource.taggedJobID, JobIdentifier.isWellFormed(jobID), try store.job(id: jobID) != nil {
                         try store.note(what, on: jobID, actor: caller.uid)
                     }
                 } catch {
-                    entry["deleted"] = .bool(false)
-                    errors.append(.string("\(resource.kind.rawValue) \(resource.id): \(error)"))
+                    entry.deleted = false
+                    errors.append("\(resource.kind.rawValue) \(resource.id): \(error)")
                 }
             }
-            entries.append(.object(dropping: entry))
+            entries.append(entry)
         }
-        return MethodOutcome([
-            "mode": .string(provider.mode.rawValue), "orphans": .array(entries), "deletedCount": .int(Int64(deleted)),
-            "errors": .array(errors),
-        ])
+        return ReconcileResult(mode: provider.mode.rawValue, orphans: entries, deletedCount: Int64(deleted), errors: errors)
     }
 
     /// Which resources no live job owns: by its `timmy-job-<id>` tag, by a recorded id,

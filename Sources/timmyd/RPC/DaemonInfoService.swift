@@ -8,44 +8,28 @@ struct DaemonInfoService: Sendable {
     let watcher: PaymentWatcher
     let refunder: Refunder
 
-    func info(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        _ = try JSONFields(params, allowed: [])
+    func info(_ params: NoParams, _ caller: Caller) async throws -> DaemonInfo {
         let health = watcher.backendHealth
         let plan = configuration.plan
         // Clients (and every HTTP caller) see only whether upstreams are well: upstream
         // error text and addresses can carry internal names, and are for admins alone.
         let detailed = caller.role == .admin && caller.transport == .jsonRPC
-        return MethodOutcome([
-            "version": .string(TimmyVersion.string),
-            "payments": .object(dropping: [
-                "mode": .string(payments.mode.rawValue),
-                "summary": .string(detailed ? payments.summary : payments.publicSummary),
-                "health": .string(health.healthy ? "ok" : "degraded"),
-                "lastError": detailed ? health.lastError.map(JSONValue.string) : nil,
-            ]),
-            "refunds": .object(dropping: [
-                "available": .bool(refunder.disabledReason == nil), "reason": refunder.disabledReason.map(JSONValue.string),
-            ]),
-            "latePaymentPolicy": .string(configuration.latePaymentPolicy.rawValue),
-            "provisioning": [
-                "mode": .string(provider.mode.rawValue),
-                "summary": .string(detailed ? provider.summary : provider.publicSummary),
-            ],
-            "priceSats": .int(configuration.priceSats),
-            "invoiceExpirySeconds": .int(configuration.invoiceExpirySeconds),
-            "plan": [
-                "region": .string(plan.region), "size": .string(plan.size), "image": .string(plan.image),
-                "volumeSizeGb": .int(plan.volumeSizeGB),
-            ],
-            "nodeSetupReports": .bool(configuration.nodeSetup.reportsEnabled && provider.rendersUserData),
-            "nodeSetupSteps": .array(
-                NodeSetupStep.allCases.map { ["step": $0.json, "number": .int(Int64($0.number)), "summary": .string($0.summary)] }),
-            "caller": ["uid": .int(Int64(caller.uid)), "role": .string(caller.role.rawValue)],
-        ])
+        return DaemonInfo(
+            version: TimmyVersion.string,
+            payments: .init(
+                mode: payments.mode.rawValue, summary: detailed ? payments.summary : payments.publicSummary,
+                health: health.healthy ? "ok" : "degraded", lastError: detailed ? health.lastError : nil),
+            refunds: .init(available: refunder.disabledReason == nil, reason: refunder.disabledReason),
+            latePaymentPolicy: configuration.latePaymentPolicy.rawValue,
+            provisioning: .init(mode: provider.mode.rawValue, summary: detailed ? provider.summary : provider.publicSummary),
+            priceSats: configuration.priceSats, invoiceExpirySeconds: configuration.invoiceExpirySeconds,
+            plan: PlanInfo(region: plan.region, size: plan.size, image: plan.image, volumeSizeGb: plan.volumeSizeGB),
+            nodeSetupReports: configuration.nodeSetup.reportsEnabled && provider.rendersUserData,
+            caller: .init(uid: Int64(caller.uid), role: caller.role))
     }
 
-    func discover(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        _ = try JSONFields(params, allowed: [])
-        return MethodOutcome(OpenRPCDocument.make())
+    /// The OpenRPC document, generated from the method descriptors.
+    func discover(_ params: NoParams, _ caller: Caller) async throws -> DiscoveryDocument {
+        DiscoveryDocument(RPCDiscovery.document())
     }
 }

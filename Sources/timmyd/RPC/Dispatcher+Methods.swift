@@ -20,15 +20,17 @@ extension Dispatcher {
         let info = DaemonInfoService(
             configuration: configuration, payments: payments, provider: provider, watcher: watcher, refunder: refunder)
         return Dispatcher(
-            handlers: [
-                .discover: info.discover, .daemonInfo: info.info,
-                .create: bootstrap.create, .status: bootstrap.status, .watch: bootstrap.watch,
-                .claimKey: bootstrap.claimKey, .confirmKey: bootstrap.confirmKey, .cancel: bootstrap.cancel, .refund: refunds.refund,
-                .jobsRefund: refunds.adminRefund,
-                .jobsList: admin.listJobs, .jobsGet: admin.getJob, .stats: admin.stats,
-                .simulatePayment: admin.simulatePayment, .userDataRender: userData.render,
-                .jobsRetry: cloud.retry, .jobsDestroy: cloud.destroy, .reconcile: cloud.reconcile,
-                .backup: backups.backup, .events: events.list,
+            registrations: [
+                .on(RPCMethods.discover, info.discover), .on(RPCMethods.daemonInfo, info.info),
+                .on(RPCMethods.create, bootstrap.create), .on(RPCMethods.status, bootstrap.status),
+                .on(RPCMethods.watch, bootstrap.watch), .on(RPCMethods.claimKey, bootstrap.claimKey),
+                .on(RPCMethods.confirmKey, bootstrap.confirmKey), .on(RPCMethods.cancel, bootstrap.cancel),
+                .on(RPCMethods.refund, refunds.refund), .on(RPCMethods.jobsRefund, refunds.adminRefund),
+                .on(RPCMethods.jobsList, admin.listJobs), .on(RPCMethods.jobsGet, admin.getJob),
+                .on(RPCMethods.stats, admin.stats), .on(RPCMethods.simulatePayment, admin.simulatePayment),
+                .on(RPCMethods.userDataRender, userData.render), .on(RPCMethods.jobsRetry, cloud.retry),
+                .on(RPCMethods.jobsDestroy, cloud.destroy), .on(RPCMethods.reconcile, cloud.reconcile),
+                .on(RPCMethods.backup, backups.backup), .on(RPCMethods.events, events.list),
             ], maximumBatchLength: configuration.callerLimits.batchLength, logger: logger)
     }
 }

@@ -12,13 +12,26 @@ struct Dispatcher: Sendable {
     let maximumBatchLength: Int
     private let logger: Logger
 
-    init(handlers: [MethodName: Handler], maximumBatchLength: Int = CallerLimits().batchLength, logger: Logger) {
+    /// Each method's role comes from its descriptor (`RPCMethods`).
+    init(registrations: [MethodRegistration], maximumBatchLength: Int = CallerLimits().batchLength, logger: Logger) {
         var table: [String: (CallerRole, Handler)] = [:]
-        for (name, handler) in handlers { table[name.rawValue] = (name.requiredRole, handler) }
+        for registration in registrations {
+            table[registration.name.rawValue] = (registration.name.requiredRole, registration.handler)
+        }
         self.handlers = table
         self.maximumBatchLength = maximumBatchLength
         self.logger = logger
     }
+
+    /// Untyped handlers, for tests of the dispatcher itself.
+    init(handlers: [MethodName: Handler], maximumBatchLength: Int = CallerLimits().batchLength, logger: Logger) {
+        self.init(
+            registrations: handlers.map { MethodRegistration(name: $0.key, handler: $0.value) },
+            maximumBatchLength: maximumBatchLength, logger: logger)
+    }
+
+    /// The names of the methods this dispatcher serves.
+    var methodNames: Set<String> { Set(handlers.keys) }
 
     /// The reply to one line (nil when it held only notifications), and the
     /// follow-up work of any method that has some.
@@ -88,6 +101,8 @@ struct Dispatcher: Sendable {
             return .success(try await handler(params, caller))
         } catch let error as JSONRPCError {
             return .failure(error)
+        } catch let error as any BusinessError {
+            return .failure(BusinessErrorMapping.jsonRPCError(for: error))
         } catch {
             // Unexpected errors may carry internals: log them, answer generically.
             logger.error("method failed", metadata: ["method": "\(method)", "error": "\(error)"])

@@ -8,15 +8,12 @@ import Protocol
 struct UserDataService: Sendable {
     let configuration: DaemonConfiguration
 
-    func render(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
-        let request = try UserDataRenderParams(json: params ?? .object([:]))
+    func render(_ request: UserDataRenderParams, _ caller: Caller) async throws -> UserDataRenderResult {
         let script = try Self.preview(
             volumeGB: request.volumeGb ?? configuration.plan.volumeSizeGB, tailscale: request.tailscale,
             images: configuration.nodeImages)
-        return MethodOutcome([
-            "userData": .string(script), "bytes": .int(Int64(script.utf8.count)),
-            "sha256": .string(SHA256Digest.hex(Array(script.utf8))),
-        ])
+        return UserDataRenderResult(
+            userData: script, bytes: Int64(script.utf8.count), sha256: SHA256Digest.hex(Array(script.utf8)))
     }
 
     /// The preview script, or `invalid_params` naming the field that was refused.

@@ -38,24 +38,11 @@ private func handle(_ entry: IncomingEntry) {
     }
 }
 
-/// Decodes params exactly as the daemon's handlers do, for every method.
+/// Decodes params exactly as the daemon does, for every method: through the
+/// method's descriptor, so a new method is fuzzed as soon as it is described.
 private func decodeParams(_ request: JSONRPCRequest) throws(JSONRPCError) {
-    guard let method = MethodName(rawValue: request.method) else { return }
-    let params = request.params
-    let object = params ?? .object([:])
-    switch method {
-    case .discover, .daemonInfo, .stats, .backup: _ = try JSONFields(params, allowed: [])
-    case .create: _ = try CreateJobParams(json: object)
-    case .status, .watch, .claimKey, .cancel: _ = try JobCredentials(json: object)
-    case .confirmKey: _ = try ConfirmKeyParams(json: object)
-    case .refund: _ = try RefundParams(json: object)
-    case .jobsList: _ = try JobListParams(json: object)
-    case .jobsGet, .simulatePayment, .jobsRetry, .jobsDestroy: _ = try JobReference(json: object)
-    case .jobsRefund: _ = try AdminRefundParams(json: object)
-    case .userDataRender: _ = try UserDataRenderParams(json: object)
-    case .reconcile: _ = try ReconcileParams(json: object)
-    case .events: _ = try OperatorEventsParams(json: object)
-    }
+    guard let method = MethodName(rawValue: request.method).flatMap(RPCMethods.described) else { return }
+    try method.checkParams(request.params)
 }
 
 private func reply(_ response: JSONRPCResponse) {
