@@ -18,6 +18,11 @@ struct TimmyCtl: ParsableCommand {
             Backup.self,
             RenderUserData.self, Call.self,
         ])
+
+    // Declared here as well as on each subcommand: the root's parse takes them from
+    // anywhere on the line (`timmyctl --json info` and `timmyctl info --json`), and each
+    // subcommand's @OptionGroup then reuses this parsed value (and lists them in its help).
+    @OptionGroup var options: GlobalOptions
 }
 
 /// Options every command takes.
