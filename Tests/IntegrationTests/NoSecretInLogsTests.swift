@@ -51,7 +51,9 @@ struct NoSecretInLogsTests {
             // A purchase to the end: create, pay, ready, claim, confirm.
             let job = try harness.create()
             try harness.simulatePayment(job.jobId)
-            try harness.waitFor(job, state: .ready)
+            // Generous: in a full parallel run, blocking tests can hold the cooperative
+            // threads this in-process daemon's provisioning needs.
+            try harness.waitFor(job, state: .ready, timeout: 240)
             let script = try NodeSetupReportRouteTests.userData(of: job.jobId, fake)
             let nodeToken = try #require(NodeSetupReportRouteTests.rendered("REPORT_TOKEN", in: script))
             let nodeTailscaleKey = try #require(NodeSetupReportRouteTests.rendered("TS_AUTHKEY", in: script))
