@@ -56,8 +56,11 @@ let package = Package(
             // NIOEmbedded: connection handlers tested on an in-memory channel.
             dependencies: ["timmyd", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(
-            name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"],
+            name: "IntegrationTests",
+            // Logging: the in-process daemon's logs recorded in memory (RecordingLogHandler).
+            dependencies: ["Protocol", "timmyd", "timmyctl", .product(name: "Logging", package: "swift-log")],
             // Run as `nobody` through setpriv by ConnectionHog, not a resource of the tests.
-            exclude: ["Support/connection_hog.py"]),
+            // Snapshots/: help texts the snapshot tests read by path, not resources.
+            exclude: ["Support/connection_hog.py", "Snapshots"]),
     ]
 )

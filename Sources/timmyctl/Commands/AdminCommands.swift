@@ -2,7 +2,8 @@ import ArgumentParser
 import Protocol
 
 struct Info: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "What this timmyd is: version, modes, price, plan.")
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "What this timmyd is: version, modes, price, plan.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -26,7 +27,7 @@ struct Info: ParsableCommand {
 }
 
 struct Jobs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List jobs, newest first (admin).")
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "List jobs, newest first (admin).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -73,7 +74,7 @@ struct Jobs: ParsableCommand {
 }
 
 struct Job: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "One job with its history (admin).")
+    static let configuration = CommandConfiguration(commandName: "job", abstract: "One job with its history (admin).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -87,7 +88,8 @@ struct Job: ParsableCommand {
 }
 
 struct Stats: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Counts by state, sats taken, provisioning times (admin).")
+    static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Counts by state, sats taken, provisioning times (admin).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -115,7 +117,7 @@ struct SimulatePayment: ParsableCommand {
 
 struct Call: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Call any method with JSON params and print the raw reply.")
+        commandName: "call", abstract: "Call any method with JSON params and print the raw reply.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -165,7 +167,7 @@ struct RenderUserData: ParsableCommand {
 
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "An online, checked copy of the daemon's database into a new file (admin).",
+        commandName: "backup", abstract: "An online, checked copy of the daemon's database into a new file (admin).",
         discussion: """
             The file is created by timmyctl, as you, mode 0600; it must not exist yet. \
             The master key is not in the copy: keep it elsewhere, separately.

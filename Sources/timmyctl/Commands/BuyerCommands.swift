@@ -24,7 +24,7 @@ struct JobArgument: ParsableArguments {
 
 struct New: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Start a purchase: prints the Lightning invoice to pay.")
+        commandName: "new", abstract: "Start a purchase: prints the Lightning invoice to pay.")
 
     @OptionGroup var options: GlobalOptions
 
@@ -121,7 +121,7 @@ struct New: ParsableCommand {
 }
 
 struct Status: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show where a job stands.")
+    static let configuration = CommandConfiguration(commandName: "status", abstract: "Show where a job stands.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var job: JobArgument
@@ -135,7 +135,7 @@ struct Status: ParsableCommand {
 
 struct Watch: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Follow a job until it is ready or ends; exits 3 if it ends without a node.")
+        commandName: "watch", abstract: "Follow a job until it is ready or ends; exits 3 if it ends without a node.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var job: JobArgument
@@ -309,7 +309,8 @@ struct ConfirmKey: ParsableCommand {
 }
 
 struct Cancel: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cancel a job that is not paid yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "cancel", abstract: "Cancel a job that is not paid yet.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var job: JobArgument
@@ -323,7 +324,7 @@ struct Cancel: ParsableCommand {
 
 struct Refund: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Ask for a paid job that failed to be refunded to a Lightning invoice.",
+        commandName: "refund", abstract: "Ask for a paid job that failed to be refunded to a Lightning invoice.",
         discussion: "The invoice must be for at most the amount paid. Without a stored or given token, "
             + "an admin refunds any job (admin.jobs.refund). With stub payments, a refund invoice is "
             + "any text `lnstubrefund<sats>sat…`, e.g. lnstubrefund1000sat1demo.")

@@ -3,7 +3,7 @@ import Protocol
 
 struct Retry: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Provision a failed job again from scratch (admin).",
+        commandName: "retry", abstract: "Provision a failed job again from scratch (admin).",
         discussion: "Whatever the failed run left in the cloud is deleted first; the node gets new resources and a new key.")
 
     @OptionGroup var options: GlobalOptions
@@ -21,7 +21,7 @@ struct Retry: ParsableCommand {
 
 struct Destroy: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tear a ready node down: its droplet, volume and keys are deleted (admin).")
+        commandName: "destroy", abstract: "Tear a ready node down: its droplet, volume and keys are deleted (admin).")
 
     @OptionGroup var options: GlobalOptions
 
@@ -38,6 +38,7 @@ struct Destroy: ParsableCommand {
 
 struct Reconcile: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "reconcile",
         abstract: "List cloud resources that look like timmyd's but no live job owns (admin).",
         discussion: "A live job is one provisioning or ready. With --delete the listed resources are removed.")
 
