@@ -43,7 +43,8 @@ enum Backends {
 
     /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
     static func provider(
-        _ configuration: DaemonConfiguration, http: HTTPClient, vault: KeyVault, logger: Logger
+        _ configuration: DaemonConfiguration, http: HTTPClient, vault: KeyVault, logger: Logger,
+        metrics: DaemonMetrics = DaemonMetrics()
     ) async throws -> NodeProvider {
         if let settings = configuration.digitalOcean {
             let policy = RetryPolicy(
@@ -51,7 +52,8 @@ enum Backends {
             let timeout = Int(settings.httpTimeoutMilliseconds)
             let tailscale = configuration.tailscale.map {
                 TailscaleClient(
-                    baseURL: $0.apiURL, apiKey: $0.apiKey, tailnet: $0.tailnet, transport: http, policy: policy,
+                    baseURL: $0.apiURL, apiKey: $0.apiKey, tailnet: $0.tailnet,
+                    transport: http.metered(as: .tailscale, in: metrics), policy: policy.metered(as: .tailscale, in: metrics),
                     timeoutMilliseconds: timeout)
             }
             if tailscale == nil {
@@ -59,8 +61,9 @@ enum Backends {
             }
             let provider = DigitalOceanNodeProvider(
                 digitalOcean: DigitalOceanClient(
-                    baseURL: settings.apiURL, token: settings.token, transport: http, policy: policy,
-                    timeoutMilliseconds: timeout),
+                    baseURL: settings.apiURL, token: settings.token,
+                    transport: http.metered(as: .digitalocean, in: metrics),
+                    policy: policy.metered(as: .digitalocean, in: metrics), timeoutMilliseconds: timeout),
                 tailscale: tailscale, tailscaleTags: configuration.tailscale?.tags ?? [],
                 tailscaleKeyExpirySeconds: configuration.tailscale?.keyExpirySeconds ?? 3600, vault: vault,
                 activeTimeoutMilliseconds: settings.dropletActiveTimeoutSeconds * 1000,

@@ -67,7 +67,8 @@ struct ConfigurationLoader {
             http: try httpSettings(),
             nodeImages: try nodeImages(),
             nodeSetup: try nodeSetupSettings(),
-            callerLimits: try callerLimits())
+            callerLimits: try callerLimits(),
+            metricsListen: try string("METRICS_LISTEN").map(MetricsListenAddress.init(parsing:)))
         return configuration
     }
 

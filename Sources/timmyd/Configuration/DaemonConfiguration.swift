@@ -107,6 +107,8 @@ struct DaemonConfiguration: Sendable {
     var nodeImages = NodeImages.pinned
     var nodeSetup = NodeSetupSettings()
     var callerLimits = CallerLimits()
+    /// `METRICS_LISTEN`: where Prometheus scrapes `/metrics`; nil (the default) serves none.
+    var metricsListen: MetricsListenAddress? = nil
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }

@@ -13,6 +13,7 @@ final class PaymentWatcher: Sendable {
     private let provisioner: Provisioner
     private let configuration: DaemonConfiguration
     private let logger: Logger
+    private let metrics: DaemonMetrics
     private let health = NIOLockedValueBox<BackendHealth>(BackendHealth())
     private let rounds = NIOLockedValueBox<Int>(0)
     /// Jobs past their deadline (in the late-payment grace period) are asked about
@@ -22,8 +23,9 @@ final class PaymentWatcher: Sendable {
 
     init(
         store: JobStore, backend: PaymentBackend, provisioner: Provisioner, configuration: DaemonConfiguration,
-        logger: Logger
+        logger: Logger, metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
         self.store = store
         self.backend = backend
         self.provisioner = provisioner
@@ -136,6 +138,7 @@ final class PaymentWatcher: Sendable {
                     ], phase: .queued)
             else { return try store.job(id: job.id) ?? job }
             logger.info("payment confirmed; provisioning", metadata: ["job": "\(job.id)", "late": "\(late)"])
+            metrics.paymentSeen(invoiceCreatedAt: job.createdAt, now: now)
             await provisioner.start(jobID: job.id)
             return moved
         case .refused(let why):
@@ -165,6 +168,7 @@ extension PaymentWatcher {
                     ("error_detail", .text("late payment held for a refund (LATE_PAYMENT_POLICY=refund)")),
                 ])
         else { return try store.job(id: job.id) ?? job }
+        metrics.paymentSeen(invoiceCreatedAt: job.createdAt)
         return held
     }
 }

@@ -17,10 +17,15 @@ actor Refunder {
     private let availability: RefundAvailability
     private let crashAfterSend: Bool
     private let logger: Logger
+    private let metrics: DaemonMetrics
     /// Jobs whose payment call is running in this process; the resumer leaves them alone.
     private var inFlight: Set<String> = []
 
-    init(store: JobStore, availability: RefundAvailability, crashAfterSend: Bool = false, logger: Logger) {
+    init(
+        store: JobStore, availability: RefundAvailability, crashAfterSend: Bool = false, logger: Logger,
+        metrics: DaemonMetrics = DaemonMetrics()
+    ) {
+        self.metrics = metrics
         self.store = store
         self.availability = availability
         self.crashAfterSend = crashAfterSend
@@ -80,6 +85,7 @@ actor Refunder {
         guard let started = moved else {
             throw RefundRules.refusalForState(of: try store.job(id: jobID) ?? job)
         }
+        metrics.refund(.started)
         logger.notice("refund started", metadata: ["job": "\(jobID)", "sats": "\(amountSats)", "uid": "\(actor.map { "\($0)" } ?? "-")"])
         let outcome = await pay(started, with: payer)
         if outcome.state == .failed {
@@ -177,6 +183,7 @@ actor Refunder {
             .refundSettled, to: job.id, from: .refunding, actor: nil, reason: reason,
             setting: [("refunded_at", .integer(Timestamp.now().milliseconds))])
         if settled != nil {
+            metrics.refund(.succeeded)
             logger.notice("refund paid", metadata: ["job": "\(job.id)", "sats": "\(job.refundAmountSats ?? 0)"])
         }
         return settled
@@ -185,8 +192,10 @@ actor Refunder {
     /// Back to `failed` (refundable again) once the backend says the payment failed.
     private func reopen(_ job: JobRecord, reason: String) throws -> JobRecord? {
         logger.warning("refund payment failed", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
-        return try store.apply(
+        let reopened = try store.apply(
             .refundFailed, to: job.id, from: .refunding, actor: nil, reason: reason,
             setting: [("refund_bolt11", .null), ("refund_payment_hash", .null), ("refund_amount_sats", .null)])
+        if reopened != nil { metrics.refund(.failed) }
+        return reopened
     }
 }
