@@ -14,6 +14,11 @@ struct MetricsListenAddress: Sendable, Equatable {
         "METRICS_LISTEN must be HOST:PORT with an IP address or localhost and a port from 1 to 65535, "
         + "such as 127.0.0.1:9477 or [::1]:9477 (not 0.0.0.0 or [::]: name the interface)"
 
+    init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
     init(parsing text: String) throws {
         let host: Substring
         let portText: Substring
