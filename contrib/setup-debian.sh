@@ -78,6 +78,17 @@ else
     quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The OpenAPI test checks GET /api/openapi.json with openapi-spec-validator (PyPI, not in
+# Debian 12), in a venv of the user who runs the tests: ~/.cache/timmy-openapi/venv
+# (TIMMY_OPENAPI_VENV overrides). Filled once from PyPI (~10 s), then only checked.
+openapi_venv=${TIMMY_OPENAPI_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/timmy-openapi/venv}
+openapi_validator=0.9.0
+if ! "$openapi_venv/bin/python3" -c "import importlib.metadata as m, sys; sys.exit(m.version('openapi-spec-validator') != '$openapi_validator')" 2>/dev/null; then
+    echo "setup-debian: installing openapi-spec-validator $openapi_validator into $openapi_venv"
+    quietly python3 -m venv "$openapi_venv"
+    quietly "$openapi_venv/bin/pip" install -q "openapi-spec-validator==$openapi_validator"
+fi
+
 if ! command -v swift >/dev/null || ! swift --version >/dev/null 2>&1; then
     cat >&2 <<'EOF'
 setup-debian: the Swift toolchain is missing (no working `swift` on PATH).

@@ -33,6 +33,10 @@ import Testing
         #expect(info.status == 200)
         #expect(info.headers["cache-control"] == "no-store")
         #expect(info.json?["priceSats"] != nil)
+        // The API's description is published through the proxy too, for whoever builds on it.
+        let openAPI = try nginx.request("GET", "/api/openapi.json")
+        #expect(openAPI.status == 200)
+        #expect(openAPI.json?["openapi"] == "3.1.0")
 
         let created = try nginx.request("POST", "/api/bootstrap", body: "{}")
         #expect(created.status == 201, "\(created.body) \(nginx.log)")

@@ -59,7 +59,7 @@ import Testing
         job.amountSats = .max
         let invoice = DecodedInvoice(
             paymentHash: String(repeating: "cd", count: 32), amountMsat: 1000, expiresAt: Timestamp(milliseconds: .max))
-        #expect(throws: JSONRPCError.self) {
+        #expect(throws: RefundRefusal.self) {
             try RefundRules.check(invoice, for: job, isOwnInvoice: false, now: Timestamp(milliseconds: 0))
         }
     }

@@ -97,7 +97,7 @@ struct ProvisioningFixture {
         vault = KeyVault(box: try SecretBox(masterKey: CryptoRandom.bytes(32)))
         let pair = try SSHKeyPair.generate(.ed25519, comment: "test")
         let id = JobIdentifier.make()
-        let inserted = try store.insert(
+        let inserted = try store.createJob(
             NewJob(
                 id: id, label: nil, plan: NodePlan(region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGB: volumeGB),
                 amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc500u1\(id)",
@@ -105,8 +105,7 @@ struct ProvisioningFixture {
                 sshKeyAlgorithm: "ed25519", buyerPublicKey: (pair.publicKey, pair.fingerprint)),
             actor: 0)
         job = try #require(
-            try store.apply(
-                .paymentConfirmed, to: inserted.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .queued))
+            try store.confirmPayment(of: inserted.id, from: .awaitingPayment, preimage: "00", actor: nil))
     }
 
     func provider(_ transport: ScriptedTransport, _ log: SleepLog, tailscale: ScriptedTransport? = nil, activeTimeoutMilliseconds: Int64 = 60_000)

@@ -21,14 +21,17 @@ import Testing
         let scalar = try #require(Unicode.Scalar(value))
         let label = "invoice" + String(Character(scalar)) + "txt.exe"
         #expect(JobLabel.forbiddenScalar(in: label) == scalar)
-        let error = try #require(throws: JSONRPCError.self) { try JobLabel.validate(label) }
+        let violation = try #require(throws: JobRuleViolation.self) { try JobLabel.validate(label) }
+        #expect(violation == .labelNotPlainText(scalar))
+        let error = BusinessErrorMapping.jsonRPCError(for: violation)
         #expect(error.code == -32602)
         #expect(error.message.contains("U+" + codePoint(value)), "\(error.message)")
     }
 
     @Test func overLongLabelIsRefused() throws {
-        let error = try #require(throws: JSONRPCError.self) { try JobLabel.validate(String(repeating: "x", count: 201)) }
-        #expect(error.code == -32602)
+        let violation = try #require(throws: JobRuleViolation.self) { try JobLabel.validate(String(repeating: "x", count: 201)) }
+        #expect(violation == .labelTooLong(maximumCharacters: 200))
+        #expect(BusinessErrorMapping.jsonRPCError(for: violation).code == -32602)
     }
 }
 

@@ -3,27 +3,15 @@ import Testing
 @testable import timmyd
 
 @Suite struct JobStoreTests {
-    let directory: TemporaryDirectory
-    let store: JobStore
+    let fixture: MigratedStore
+    var store: JobStore { fixture.store }
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        let database = try SQLiteDatabase(path: directory.file("jobs.db"))
-        _ = try Migrator.migrate(database, Schema.migrations)
-        store = JobStore(database: database, changes: JobChangeNotifier())
-    }
+    init() throws { fixture = try MigratedStore() }
 
     private func insertJob(
         buyerKey: (line: String, fingerprint: String)? = nil, clientAddress: String? = nil, unpaidLimit: Int64? = nil
     ) throws -> JobRecord {
-        let id = JobIdentifier.make()
-        return try store.insert(
-            NewJob(
-                id: id, label: "test", plan: NodePlan(region: "nyc3", size: "s-1", image: "img", volumeSizeGB: 0),
-                amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc500u1\(id)",
-                invoiceExpiresAt: Timestamp.now().adding(seconds: 3600), accessTokenHash: SHA256Digest.hex([1, 2, 3]),
-                sshKeyAlgorithm: "ed25519", buyerPublicKey: buyerKey, clientAddress: clientAddress),
-            actor: 1000, unpaidLimit: unpaidLimit)
+        try fixture.createJob(buyerKey: buyerKey, clientAddress: clientAddress, unpaidLimit: unpaidLimit)
     }
 
     @Test func unpaidLimitCountsOnlyJobsAwaitingPaymentFromThatAddress() throws {
@@ -35,33 +23,14 @@ import Testing
         _ = try insertJob(clientAddress: "198.51.100.2", unpaidLimit: 2)
         _ = try insertJob()
         // Once a job leaves awaiting_payment, its place is free again.
-        _ = try #require(try store.apply(.cancelledByBuyer, to: first.id, from: .awaitingPayment, actor: 1000, reason: "test"))
+        _ = try #require(try store.cancelByBuyer(first.id, actor: 1000))
         _ = try insertJob(clientAddress: "198.51.100.1", unpaidLimit: 2)
         #expect(try store.unpaidCount(clientAddress: "198.51.100.1") == 2)
     }
 
-    /// A job moved to `provisioning` at phase `queued`, as the payment watcher leaves it.
-    private func provisioningJob() throws -> JobRecord {
-        let job = try insertJob()
-        return try #require(
-            try store.apply(
-                .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "payment confirmed",
-                setting: [("paid_at", .integer(Timestamp.now().milliseconds))], phase: .some(.queued)))
-    }
+    private func provisioningJob() throws -> JobRecord { try fixture.provisioningJob() }
 
-    /// A ready job still holding its sealed private key.
-    private func readyJobWithKey() throws -> JobRecord {
-        let job = try provisioningJob()
-        _ = try #require(
-            try store.update(
-                id: job.id, inState: .provisioning,
-                setting: [
-                    ("ssh_public_key", .text("ssh-ed25519 AAAA")), ("ssh_key_fingerprint", .text("SHA256:x")),
-                    ("ssh_private_key_sealed", .blob([9, 9, 9])),
-                ]))
-        return try #require(
-            try store.apply(.provisioningSucceeded, to: job.id, from: .provisioning, actor: nil, reason: "node ready"))
-    }
+    private func readyJobWithKey() throws -> JobRecord { try fixture.readyJobWithKey() }
 
     // MARK: Insert
 
@@ -96,40 +65,32 @@ import Testing
 
     @Test func paymentConfirmedTwiceOnlyMovesOnce() throws {
         let job = try insertJob()
-        let first = try store.apply(
-            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .some(.queued))
+        let first = try store.confirmPayment(of: job.id, from: .awaitingPayment, preimage: "ab", actor: nil)
         #expect(first?.state == .provisioning)
         #expect(first?.phase == .queued)
-        let second = try store.apply(
-            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .some(.queued))
+        #expect(first?.preimage == "ab")
+        #expect(first?.paidAt != nil && first?.provisioningStartedAt == first?.paidAt)
+        let second = try store.confirmPayment(of: job.id, from: .awaitingPayment, preimage: "cd", actor: nil)
         #expect(second == nil)
         let transitions = try store.events(of: job.id).filter { $0.toState == "provisioning" }
         #expect(transitions.count == 1)
         #expect(transitions.first?.fromState == "awaiting_payment")
         #expect(transitions.first?.phase == "queued")
+        #expect(transitions.first?.reason == "payment confirmed")
     }
 
-    @Test func applyFromAStaleStateChangesNothing() throws {
+    @Test func aMoveFromAStaleStateChangesNothing() throws {
         let job = try provisioningJob()
-        #expect(try store.apply(.invoiceExpired, to: job.id, from: .awaitingPayment, actor: nil, reason: "late") == nil)
-        #expect(try store.apply(.cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: 1000, reason: "c") == nil)
+        let before = try fixture.snapshot()
+        #expect(try store.expireInvoice(of: job.id) == nil)
+        #expect(try store.cancelByBuyer(job.id, actor: 1000) == nil)
+        #expect(try fixture.snapshot() == before)
         #expect(try store.job(id: job.id)?.state == .provisioning)
         #expect(try store.events(of: job.id).count == 2, "created and payment confirmed only")
     }
 
-    @Test func applySetsTheGivenColumnsInTheSameStatement() throws {
-        let job = try insertJob()
-        let moved = try #require(
-            try store.apply(
-                .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid",
-                setting: [("preimage", .text("ab")), ("paid_at", .integer(1234))]))
-        #expect(moved.preimage == "ab")
-        #expect(moved.paidAt == Timestamp(milliseconds: 1234))
-        #expect(moved.updatedAt >= job.updatedAt)
-    }
-
-    @Test func applyToAnUnknownJobIsNil() throws {
-        #expect(try store.apply(.paymentConfirmed, to: JobIdentifier.make(), from: .awaitingPayment, actor: nil, reason: "x") == nil)
+    @Test func aMoveOfAnUnknownJobIsNil() throws {
+        #expect(try store.confirmPayment(of: JobIdentifier.make(), from: .awaitingPayment, preimage: "ab", actor: nil) == nil)
     }
 
     @Test func fiftyConcurrentAppliesHaveExactlyOneWinner() async throws {
@@ -139,9 +100,7 @@ import Testing
             for index in 0..<50 {
                 group.addTask {
                     Result {
-                        try store.apply(
-                            .paymentConfirmed, to: job.id, from: .awaitingPayment, actor: UInt32(index),
-                            reason: "payment confirmed", phase: .some(.queued))
+                        try store.confirmPayment(of: job.id, from: .awaitingPayment, preimage: "ab", actor: UInt32(index))
                     }
                 }
             }
@@ -160,7 +119,7 @@ import Testing
     @Test func changesAreAnnouncedToWatchers() async throws {
         let job = try insertJob()
         var wakeUps = store.changes.subscribe(jobID: job.id).makeAsyncIterator()
-        _ = try store.apply(.cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: 1000, reason: "cancel")
+        _ = try store.cancelByBuyer(job.id, actor: 1000)
         #expect(await wakeUps.next() != nil)
     }
 
@@ -168,36 +127,29 @@ import Testing
 
     @Test func recordPhaseIsGuardedOnThePreviousPhase() throws {
         let job = try provisioningJob()
-        let uploaded = try store.recordPhase(
-            .sshKeyUploaded, of: job.id, after: .queued, setting: [("do_ssh_key_id", .text("42"))], reason: "p1")
+        var key = ProvisionedResources()
+        key.doSSHKeyID = "42"
+        let none = ProvisionedResources()
+        let uploaded = try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, resources: key, reason: "p1")
         #expect(uploaded?.phase == .sshKeyUploaded)
         #expect(uploaded?.doSSHKeyID == "42")
         #expect(
-            try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, setting: [], reason: "again") == nil,
+            try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, resources: none, reason: "again") == nil,
             "the same phase twice")
         #expect(
-            try store.recordPhase(.volumeCreated, of: job.id, after: .queued, setting: [], reason: "stale") == nil,
+            try store.recordPhase(.volumeCreated, of: job.id, after: .queued, resources: none, reason: "stale") == nil,
             "a writer that missed the last phase")
-        #expect(try store.recordPhase(.volumeCreated, of: job.id, after: .sshKeyUploaded, setting: [], reason: "p2")?.phase == .volumeCreated)
+        #expect(try store.recordPhase(.volumeCreated, of: job.id, after: .sshKeyUploaded, resources: none, reason: "p2")?.phase == .volumeCreated)
         let phases = try store.events(of: job.id).compactMap(\.phase)
         #expect(phases == ["queued", "ssh_key_uploaded", "volume_created"])
     }
 
-    @Test func recordPhaseWithNilPreviousMatchesOnlyANullPhase() throws {
-        let job = try insertJob()
-        let moved = try #require(
-            try store.apply(.paymentConfirmed, to: job.id, from: .awaitingPayment, actor: nil, reason: "paid"))
-        #expect(moved.phase == nil)
-        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: .queued, setting: [], reason: "x") == nil)
-        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: nil, setting: [], reason: "x")?.phase == .sshKeyUploaded)
-    }
-
     @Test func recordPhaseNeedsAProvisioningJob() throws {
         let job = try insertJob()
-        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: nil, setting: [], reason: "x") == nil)
-        let failed = try #require(
-            try store.apply(.provisioningFailed, to: try provisioningJob().id, from: .provisioning, actor: nil, reason: "f"))
-        #expect(try store.recordPhase(.sshKeyUploaded, of: failed.id, after: .queued, setting: [], reason: "x") == nil)
+        let none = ProvisionedResources()
+        #expect(try store.recordPhase(.sshKeyUploaded, of: job.id, after: nil, resources: none, reason: "x") == nil)
+        let failed = try fixture.failedPaidJob()
+        #expect(try store.recordPhase(.sshKeyUploaded, of: failed.id, after: .queued, resources: none, reason: "x") == nil)
     }
 
     // MARK: Key claims
@@ -220,14 +172,14 @@ import Testing
 
     @Test func deliverKeyNeedsAReadyJob() throws {
         let job = try provisioningJob()
-        _ = try store.update(id: job.id, inState: .provisioning, setting: [("ssh_private_key_sealed", .blob([1]))])
+        _ = try store.storeKeyPair(of: job.id, publicKey: "ssh-ed25519 AAAA", fingerprint: "SHA256:x", sealedPrivateKey: [1])
         #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
     }
 
     @Test func deliverKeyRefusesAfterTheDeadline() throws {
         let job = try readyJobWithKey()
         _ = try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600)
-        _ = try store.update(id: job.id, inState: .ready, setting: [("key_confirm_by", .integer(Timestamp.now().milliseconds - 1))])
+        try fixture.force(job.id, "key_confirm_by = ?", [.integer(Timestamp.now().milliseconds - 1)])
         #expect(try store.deliverKey(id: job.id, actor: 1000, confirmWindowSeconds: 600) == nil)
     }
 
@@ -284,7 +236,7 @@ import Testing
     @Test func jobsInStatesAndPagesNewestFirst() throws {
         let first = try insertJob()
         let second = try insertJob()
-        _ = try store.apply(.cancelledByBuyer, to: first.id, from: .awaitingPayment, actor: 1, reason: "c")
+        _ = try store.cancelByBuyer(first.id, actor: 1)
         #expect(try store.jobs(in: [.awaitingPayment]).map(\.id) == [second.id])
         #expect(Set(try store.jobs(in: [.awaitingPayment, .cancelled]).map(\.id)) == [first.id, second.id])
         let page = try store.page(state: nil, limit: 1, after: nil)
@@ -297,7 +249,7 @@ import Testing
 
     @Test func unclaimedKeysAreWipedAfterRetention() throws {
         let job = try readyJobWithKey()
-        _ = try store.update(id: job.id, inState: .ready, setting: [("ready_at", .integer(1_000))])
+        try fixture.force(job.id, "ready_at = ?", [.integer(1_000)])
         #expect(try store.wipeUnclaimedKeys(readyBefore: Timestamp(milliseconds: 1_000)) == [])
         #expect(try store.wipeUnclaimedKeys(readyBefore: Timestamp(milliseconds: 1_001)) == [job.id])
         let wiped = try #require(try store.job(id: job.id))

@@ -7,16 +7,12 @@ import Testing
 /// The store's side of money and state integrity: the watcher's query stays bounded
 /// by the grace window, a refund invoice belongs to one job, a wipe leaves no copy.
 @Suite struct MoneyIntegrityStoreTests {
-    let directory: TemporaryDirectory
-    let database: SQLiteDatabase
-    let store: JobStore
+    let fixture: MigratedStore
+    var directory: TemporaryDirectory { fixture.directory }
+    var database: SQLiteDatabase { fixture.database }
+    var store: JobStore { fixture.store }
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        database = try SQLiteDatabase(path: directory.file("timmyd.db"))
-        _ = try Migrator.migrate(database, Schema.migrations)
-        store = JobStore(database: database, changes: JobChangeNotifier())
-    }
+    init() throws { fixture = try MigratedStore(fileName: "timmyd.db") }
 
     /// Inserts `count` jobs in `state` whose invoices expired at `expiresAt`, in one transaction.
     func insertJobs(_ count: Int, state: JobState, expiresAt: Timestamp) throws -> [String] {
@@ -74,21 +70,17 @@ import Testing
     @Test func oneRefundPaymentHashBelongsToOneJobAndIsFreedWhenTheRefundFails() throws {
         let ids = try insertJobs(2, state: .failed, expiresAt: Timestamp.now())
         let hash = String(repeating: "ab", count: 32)
-        let started = try store.apply(
-            .refundStarted, to: ids[0], from: .failed, actor: nil, reason: "test",
-            setting: [("refund_payment_hash", .text(hash))])
+        let started = try store.startRefund(of: ids[0], bolt11: "lnbc1a", paymentHash: hash, amountSats: 10, actor: nil)
         #expect(started != nil)
         #expect(try store.jobRefunding(toPaymentHash: hash.uppercased()) == ids[0])
-        #expect(throws: SQLiteError.self) {
-            _ = try store.apply(
-                .refundStarted, to: ids[1], from: .failed, actor: nil, reason: "test",
-                setting: [("refund_payment_hash", .text(hash))])
+        let before = try fixture.snapshot()
+        #expect(throws: StoreConflict.refundInvoiceInUse) {
+            _ = try store.startRefund(of: ids[1], bolt11: "lnbc1a", paymentHash: hash.uppercased(), amountSats: 10, actor: nil)
         }
+        #expect(try fixture.snapshot() == before, "the refused refund changed nothing")
         #expect(try store.job(id: ids[1])?.state == .failed)
-        // A refund that failed for certain releases its invoice (the refunder clears the hash).
-        _ = try store.apply(
-            .refundFailed, to: ids[0], from: .refunding, actor: nil, reason: "test",
-            setting: [("refund_payment_hash", .null)])
+        // A refund that failed for certain releases its invoice.
+        _ = try #require(try store.reopenRefund(of: ids[0], reason: "test"))
         #expect(try store.jobRefunding(toPaymentHash: hash) == nil)
     }
 
@@ -130,7 +122,7 @@ import Testing
             #expect(try store.wipeUnclaimedKeys(readyBefore: .now()) == [id])
         } else {
             // Any wipe written as a column update (failure, retry, destroy, the Tailscale key).
-            #expect(try store.update(id: id, inState: .ready, setting: [("ssh_private_key_sealed", .null)]) != nil)
+            #expect(try store.destroyNode(id, actor: 0) != nil)
         }
         #expect(holders(of: sealed) == [])
     }

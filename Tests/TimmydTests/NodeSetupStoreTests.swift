@@ -6,27 +6,14 @@ import Testing
 /// Setup reports in the store: recorded only for a job with a node and the right
 /// token hash, each with a history row; stalls counted; and what the buyer sees.
 @Suite struct NodeSetupStoreTests {
-    let directory: TemporaryDirectory
-    let store: JobStore
+    let fixture: MigratedStore
+    var store: JobStore { fixture.store }
 
-    init() throws {
-        directory = try TemporaryDirectory()
-        let database = try SQLiteDatabase(path: directory.file("jobs.db"))
-        _ = try Migrator.migrate(database, Schema.migrations)
-        store = JobStore(database: database, changes: JobChangeNotifier())
-    }
+    init() throws { fixture = try MigratedStore() }
 
     /// A paid job provisioning at `phase`, with a node token stored before the droplet.
     private func provisioningJob(token: String) throws -> JobRecord {
-        let id = JobIdentifier.make()
-        _ = try store.insert(
-            NewJob(
-                id: id, label: nil, plan: NodePlan(region: "nyc3", size: "s-1", image: "img", volumeSizeGB: 0),
-                amountSats: 50_000, paymentHash: SHA256Digest.hex(Array(id.utf8)), paymentRequest: "lnbc1\(id)",
-                invoiceExpiresAt: Timestamp.now().adding(seconds: 3600), accessTokenHash: SHA256Digest.hex([1]),
-                sshKeyAlgorithm: "ed25519", buyerPublicKey: nil),
-            actor: nil)
-        _ = try #require(try store.apply(.paymentConfirmed, to: id, from: .awaitingPayment, actor: nil, reason: "paid", phase: .queued))
+        let id = try fixture.provisioningJob().id
         return try #require(try store.storeNodeToken(id: id, hash: NodeToken.hash(token), sealed: [9, 9, 9]))
     }
 
@@ -46,9 +33,11 @@ import Testing
 
         let eventsBefore = try store.events(of: job.id).count
         #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: hash) == nil, "no droplet yet")
-        _ = try #require(try store.update(id: job.id, inState: .provisioning, setting: [("do_droplet_id", .text("42"))]))
-        #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: NodeToken.hash("tnt_x")) == nil)
         #expect(try store.events(of: job.id).count == eventsBefore)
+        try fixture.recordDroplet(job.id)
+        let eventsWithDroplet = try store.events(of: job.id).count
+        #expect(try store.recordSetupReport(report(.packages, .running), id: job.id, tokenHash: NodeToken.hash("tnt_x")) == nil)
+        #expect(try store.events(of: job.id).count == eventsWithDroplet)
 
         let changes = store.changes.subscribe(jobID: job.id)
         let recorded = try #require(try store.recordSetupReport(report(.docker, .failed, "apt timed out"), id: job.id, tokenHash: hash))
@@ -61,7 +50,8 @@ import Testing
         // Once the droplet exists a new token cannot be slipped in.
         #expect(try store.storeNodeToken(id: job.id, hash: NodeToken.hash(NodeToken.make()), sealed: [1]) == nil)
         // A job that left provisioning for failed takes no more reports.
-        _ = try #require(try store.apply(.provisioningFailed, to: job.id, from: .provisioning, actor: nil, reason: "x"))
+        _ = try #require(
+            try store.failProvisioning(job.id, failure: JobFailureText(publicMessage: "p", detail: "d"), keepPublicKey: false, reason: "x"))
         #expect(try store.recordSetupReport(report(.docker, .running), id: job.id, tokenHash: hash) == nil)
     }
 
@@ -70,10 +60,8 @@ import Testing
         let hash = NodeToken.hash(token)
         let job = try provisioningJob(token: token)
         #expect(job.setupReportCount == 0)
-        _ = try #require(
-            try store.update(
-                id: job.id, inState: .provisioning,
-                setting: [("do_droplet_id", .text("42")), ("setup_report_count", .integer(NodeSetupReport.maximumPerNode - 1))]))
+        try fixture.recordDroplet(job.id)
+        try fixture.force(job.id, "setup_report_count = ?", [.integer(NodeSetupReport.maximumPerNode - 1)])
         let last = try #require(try store.recordSetupReport(report(.lnd, .running), id: job.id, tokenHash: hash))
         #expect(last.setupReportCount == NodeSetupReport.maximumPerNode)
         let events = try store.events(of: job.id).count
@@ -103,11 +91,9 @@ import Testing
         let hash = NodeToken.hash(token)
         let job = try provisioningJob(token: token)
         let readyAt = Timestamp.now().adding(seconds: -600)
-        _ = try #require(try store.update(id: job.id, inState: .provisioning, setting: [("do_droplet_id", .text("42"))]))
-        _ = try #require(
-            try store.apply(
-                .provisioningSucceeded, to: job.id, from: .provisioning, actor: nil, reason: "ready",
-                setting: [("ready_at", .integer(readyAt.milliseconds))]))
+        try fixture.recordDroplet(job.id)
+        _ = try #require(try store.markReady(job.id))
+        try fixture.force(job.id, "ready_at = ?", [.integer(readyAt.milliseconds)])
         let fiveMinutesAgo = Timestamp.now().adding(seconds: -300)
         #expect(try store.stalledSetupCount(silentSince: fiveMinutesAgo) == 1, "ready 10 minutes ago, never reported")
         #expect(try store.page(state: nil, limit: 10, after: nil, stalledSince: fiveMinutesAgo).map(\.id) == [job.id])

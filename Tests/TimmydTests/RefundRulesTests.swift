@@ -25,7 +25,7 @@ import Testing
             try RefundRules.check(invoice, for: job ?? paidFailedJob, isOwnInvoice: own, now: Self.now)
             return nil
         } catch {
-            return error
+            return BusinessErrorMapping.jsonRPCError(for: error)
         }
     }
 

@@ -17,6 +17,10 @@ public final class RPCClient {
     private var nextID: Int64 = 1
     private var pendingNotifications: [(method: String, params: JSONValue?)] = []
 
+    /// Sees every byte sent and every line received, in order: for a caller's own
+    /// tracing, or for tests that check each reply against the daemon's published schema.
+    public var observer: (any RPCTrafficObserver)?
+
     public init(socketPath: String, maximumLineLength: Int = 16 * 1_048_576) throws(ConnectionError) {
         connection = try UnixSocketConnection(path: socketPath)
         framer = LineFramer(maximumLineLength: maximumLineLength)
@@ -28,7 +32,7 @@ public final class RPCClient {
         let id = nextID
         nextID += 1
         let request = JSONRPCRequest(method: method, params: params, id: .number(id))
-        try connection.write(Array(request.json.serialized().utf8) + [UInt8(ascii: "\n")])
+        try sendRaw(Array(request.json.serialized().utf8) + [UInt8(ascii: "\n")])
         while true {
             switch try readMessage() {
             case .response(let response) where response.id == .number(id):
@@ -61,15 +65,23 @@ public final class RPCClient {
 
     /// Sends raw bytes as they are, for tests and for `timmyctl call`.
     public func sendRaw(_ bytes: [UInt8]) throws(ConnectionError) {
+        observer?.sent(bytes)
         try connection.write(bytes)
     }
 
     /// The next raw line from the daemon, nil at end of stream.
     public func readLine() throws -> [UInt8]? {
         while true {
-            if let line = try framer.nextLine() { return line }
+            if let line = try framer.nextLine() {
+                observer?.received(line: line)
+                return line
+            }
             let bytes = try connection.read()
-            if bytes.isEmpty { return framer.finish() }
+            if bytes.isEmpty {
+                let last = framer.finish()
+                if let last { observer?.received(line: last) }
+                return last
+            }
             framer.append(bytes)
         }
     }
@@ -90,4 +102,12 @@ public final class RPCClient {
         }
         return try ServerMessage(line: line)
     }
+}
+
+/// What an `RPCClient` sends and receives, as it happens.
+public protocol RPCTrafficObserver: AnyObject {
+    /// Bytes as written: one or more lines, or any fragment a raw sender chose.
+    func sent(_ bytes: [UInt8])
+    /// One whole line from the daemon, without its newline.
+    func received(line: [UInt8])
 }

@@ -62,7 +62,6 @@ public struct BackupChunk: Sendable, Equatable, JSONConvertible {
 
     /// The lowercase hex SHA-256 a `BackupSummary` names, for checking the copy received.
     public static func sha256Hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: SHA256.hash(bytes).flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0x0f)]] }, as: UTF8.self)
+        SHA256.hash(bytes).hexString
     }
 }

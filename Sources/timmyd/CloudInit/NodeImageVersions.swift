@@ -100,10 +100,10 @@ struct NodeImages: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { hostCharacters.contains($0) }
     }
 
-    private static let digits = Set("0123456789".unicodeScalars)
-    private static let lowerHex = Set("0123456789abcdef".unicodeScalars)
-    private static let lowerAlphanumeric = Set("abcdefghijklmnopqrstuvwxyz0123456789".unicodeScalars)
-    private static let tagFirst = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_".unicodeScalars)
+    private static let digits = ScalarSets.digits
+    private static let lowerHex = ScalarSets.lowerHex
+    private static let lowerAlphanumeric = ScalarSets.lowerAlphanumerics
+    private static let tagFirst = ScalarSets.alphanumerics.union(["_"])
     private static let tagRest = tagFirst.union([".", "-"])
-    private static let hostCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-".unicodeScalars)
+    private static let hostCharacters = ScalarSets.alphanumerics.union([".", "-"])
 }

@@ -175,11 +175,11 @@ enum UserDataRenderer {
         return rest.unicodeScalars.allSatisfy { (0x21...0x7e).contains($0.value) && !"\"'`\\".unicodeScalars.contains($0) }
     }
 
-    private static let hexDigits: Set<Unicode.Scalar> = Set("0123456789abcdef".unicodeScalars)
-    private static let digits: Set<Unicode.Scalar> = Set("0123456789".unicodeScalars)
-    private static let lowerLetters: Set<Unicode.Scalar> = Set("abcdefghijklmnopqrstuvwxyz".unicodeScalars)
-    private static let upperLetters: Set<Unicode.Scalar> = Set("ABCDEFGHIJKLMNOPQRSTUVWXYZ".unicodeScalars)
-    private static let base64URLCharacters = lowerLetters.union(upperLetters).union(digits).union(["-", "_"])
+    private static let hexDigits = ScalarSets.lowerHex
+    private static let digits = ScalarSets.digits
+    private static let lowerLetters = ScalarSets.lowerLetters
+    private static let upperLetters = ScalarSets.upperLetters
+    private static let base64URLCharacters = ScalarSets.base64URL
 
     private static func matches(_ text: String, prefix: String, body: Set<Unicode.Scalar>, count: ClosedRange<Int>) -> Bool {
         guard text.hasPrefix(prefix) else { return false }

@@ -15,6 +15,8 @@ enum HTTPRoute: Equatable {
     /// A node's setup report: authenticated by the job's node token, not by a method.
     case nodeSetup(jobID: String)
     case rpc
+    /// The web API described as OpenAPI 3.1, made from `rpc.discover` and the routes' documentation.
+    case openAPI
 
     /// Why a request matched no route.
     enum Miss: Error, Equatable {
@@ -31,6 +33,7 @@ enum HTTPRoute: Equatable {
         let (route, allowed): (HTTPRoute, HTTPMethod)
         switch Array(segments.dropFirst()) {
         case ["api", "info"]: (route, allowed) = (.info, .GET)
+        case ["api", "openapi.json"]: (route, allowed) = (.openAPI, .GET)
         case ["api", "bootstrap"]: (route, allowed) = (.create, .POST)
         case ["rpc"]: (route, allowed) = (.rpc, .POST)
         case let parts where parts.count == 3 && parts[0] == "api" && parts[1] == "bootstrap" && !parts[2].isEmpty:
@@ -60,7 +63,7 @@ enum HTTPRoute: Equatable {
     /// The job a route is about; such routes need the job's token.
     var jobID: String? {
         switch self {
-        case .info, .create, .rpc: nil
+        case .info, .create, .rpc, .openAPI: nil
         case .status(let id), .events(let id), .claimKey(let id), .confirmKey(let id), .cancel(let id), .refund(let id),
             .invoiceSVG(let id), .nodeSetup(let id):
             id

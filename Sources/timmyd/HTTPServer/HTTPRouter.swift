@@ -72,6 +72,8 @@ struct HTTPRouter: Sendable {
             return .reply(.noContent)
         case .rpc:
             return .reply(await rpc(request, caller: caller))
+        case .openAPI:
+            return .reply(.json(.ok, OpenAPIDocument.make(openRPC: try await call(.discover, nil, caller).result)))
         }
     }
 

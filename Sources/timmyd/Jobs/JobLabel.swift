@@ -1,5 +1,3 @@
-import Protocol
-
 /// The buyer's note on a job (`bootstrap.create {label}`), shown to the operator in
 /// `timmyctl jobs` and logs. Refused unless it is plain visible text: control
 /// characters could rewrite a terminal, and format characters (bidi overrides such
@@ -13,16 +11,8 @@ enum JobLabel {
         PlainText.firstHiddenScalar(in: label)
     }
 
-    static func validate(_ label: String) throws {
-        guard label.count <= maximumCharacters else {
-            throw JSONRPCError.invalidParams("label must be at most \(maximumCharacters) characters", field: "label")
-        }
-        if let scalar = forbiddenScalar(in: label) {
-            let code = String(scalar.value, radix: 16, uppercase: true)
-            throw JSONRPCError.invalidParams(
-                "label must be plain text: U+\(String(repeating: "0", count: max(0, 4 - code.count)))\(code) "
-                    + "(a control or invisible formatting character) is not allowed",
-                field: "label")
-        }
+    static func validate(_ label: String) throws(JobRuleViolation) {
+        guard label.count <= maximumCharacters else { throw .labelTooLong(maximumCharacters: maximumCharacters) }
+        if let scalar = forbiddenScalar(in: label) { throw .labelNotPlainText(scalar) }
     }
 }

@@ -39,15 +39,6 @@ struct NodeSetupReport: Sendable, Equatable {
         return NodeSetupReport(step: step, state: state, message: message?.isEmpty == true ? nil : message, at: at)
     }
 
-    /// The last report stored on a job row, if there is one.
-    init?(row: SQLRow) {
-        guard let step = row.string("setup_step").flatMap(NodeSetupStep.init(rawValue:)),
-            let state = row.string("setup_state").flatMap(NodeSetupState.init(rawValue:)),
-            let at = row.int("setup_updated_at")
-        else { return nil }
-        self.init(step: step, state: state, message: row.string("setup_message"), at: Timestamp(milliseconds: at))
-    }
-
     init(step: NodeSetupStep, state: NodeSetupState, message: String?, at: Timestamp) {
         self.step = step
         self.state = state

@@ -9,6 +9,8 @@ struct CreatedInvoice: Sendable, Equatable {
     var paymentRequest: String
     var paymentHash: String
     var amountMsat: Int64
+    /// Set by the stub backend: the invoice's record, kept in the new job's transaction.
+    var stubRecord: StubInvoiceRecord? = nil
 }
 
 /// What the backend says about one invoice. Upstream errors are thrown, never

@@ -123,31 +123,21 @@ final class PaymentWatcher: Sendable {
     private func settle(_ job: JobRecord, report: PaymentReport, actor: ActorUID) async throws -> JobRecord {
         switch PaymentVerifier.verify(report, paymentHash: job.paymentHash, expectedAmountSats: job.amountSats) {
         case .paid(let preimage):
-            let now = Timestamp.now()
             let late = job.state != .awaitingPayment
             if late && configuration.latePaymentPolicy == .refund {
                 return try holdForRefund(job, preimage: preimage, actor: actor)
             }
-            guard
-                let moved = try store.apply(
-                    .paymentConfirmed, to: job.id, from: job.state, actor: actor,
-                    reason: late ? "late payment confirmed (after \(job.state.rawValue))" : "payment confirmed",
-                    setting: [
-                        ("paid_at", .integer(now.milliseconds)), ("preimage", .text(preimage)),
-                        ("provisioning_started_at", .integer(now.milliseconds)),
-                    ], phase: .queued)
+            guard let moved = try store.confirmPayment(of: job.id, from: job.state, preimage: preimage, actor: actor)
             else { return try store.job(id: job.id) ?? job }
             logger.info("payment confirmed; provisioning", metadata: ["job": "\(job.id)", "late": "\(late)"])
-            metrics.paymentSeen(invoiceCreatedAt: job.createdAt, now: now)
+            metrics.paymentSeen(invoiceCreatedAt: job.createdAt)
             await provisioner.start(jobID: job.id)
             return moved
         case .refused(let why):
             return try failUnverified(job, why: why, report: report, actor: actor)
         case .unpaid:
             guard job.state == .awaitingPayment, Timestamp.now() >= job.invoiceExpiresAt else { return job }
-            let expired = try store.apply(
-                .invoiceExpired, to: job.id, from: .awaitingPayment, actor: nil,
-                reason: "invoice expired unpaid (backend confirmed unpaid after the deadline)")
+            let expired = try store.expireInvoice(of: job.id)
             if let expired { return expired }
             return try store.job(id: job.id) ?? job
         }
@@ -159,14 +149,11 @@ extension PaymentWatcher {
     fileprivate func holdForRefund(_ job: JobRecord, preimage: String, actor: ActorUID) throws -> JobRecord {
         let after = job.state == .cancelled ? "the job was cancelled" : "the invoice expired"
         guard
-            let held = try store.apply(
-                .latePaymentRefundable, to: job.id, from: job.state, actor: actor,
-                reason: "late payment confirmed (after \(job.state.rawValue)); held for a refund by LATE_PAYMENT_POLICY",
-                setting: [
-                    ("paid_at", .integer(Timestamp.now().milliseconds)), ("preimage", .text(preimage)),
-                    ("error_public", .text("The payment arrived after \(after), so no node was built; ask for a refund")),
-                    ("error_detail", .text("late payment held for a refund (LATE_PAYMENT_POLICY=refund)")),
-                ])
+            let held = try store.holdLatePaymentForRefund(
+                of: job.id, from: job.state, preimage: preimage, actor: actor,
+                failure: JobFailureText(
+                    publicMessage: "The payment arrived after \(after), so no node was built; ask for a refund",
+                    detail: "late payment held for a refund (LATE_PAYMENT_POLICY=refund)"))
         else { return try store.job(id: job.id) ?? job }
         metrics.paymentSeen(invoiceCreatedAt: job.createdAt)
         return held
@@ -180,20 +167,15 @@ extension PaymentWatcher {
     fileprivate func failUnverified(_ job: JobRecord, why: String, report: PaymentReport, actor: ActorUID) throws
         -> JobRecord
     {
-        var reported: [(String, SQLValue)] = [("paid_at", .integer(Timestamp.now().milliseconds))]
         // What the backend claimed, for the admin; bounded, since it failed the checks.
-        if case .paid(let preimage, _) = report, preimage.utf8.count <= 128 {
-            reported.append(("preimage", .text(preimage)))
-        }
+        var reportedPreimage: String? = nil
+        if case .paid(let preimage, _) = report, preimage.utf8.count <= 128 { reportedPreimage = preimage }
         guard
-            let failed = try store.apply(
-                .paymentUnverified, to: job.id, from: job.state, actor: actor,
-                reason: "payment report refused: \(why)",
-                setting: reported + [
-                    ("error_public", .text("The payment could not be verified; the operator will check it and refund you")),
-                    ("error_detail", .text("payment_unverified: \(why)")),
-                    ("error_reason", .text(JobFailure.paymentUnverified)),
-                ])
+            let failed = try store.failUnverifiedPayment(
+                of: job.id, from: job.state, why: why, reportedPreimage: reportedPreimage, actor: actor,
+                failure: JobFailureText(
+                    publicMessage: "The payment could not be verified; the operator will check it and refund you",
+                    detail: "payment_unverified: \(why)"))
         else { return try store.job(id: job.id) ?? job }
         logger.error("payment report refused; job failed for an admin to check", metadata: ["job": "\(job.id)", "why": "\(why)"])
         return failed

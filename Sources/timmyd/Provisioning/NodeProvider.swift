@@ -13,18 +13,6 @@ struct ProvisionedResources: Sendable, Equatable {
     var sealedTailscaleAuthKey: [UInt8]?
     /// Wipe the sealed auth key (it is on the droplet now, or no longer needed).
     var wipeTailscaleAuthKey = false
-
-    var columns: [(String, SQLValue)] {
-        let pairs: [(String, String?)] = [
-            ("do_ssh_key_id", doSSHKeyID), ("do_volume_id", doVolumeID), ("tailscale_key_id", tailscaleKeyID),
-            ("do_droplet_id", doDropletID), ("node_ipv4", nodeIPv4), ("tailscale_hostname", tailscaleHostname),
-            ("lnbits_url", lnbitsURL),
-        ]
-        var columns = pairs.compactMap { name, value in value.map { (name, SQLValue.text($0)) } }
-        if let sealedTailscaleAuthKey { columns.append(("tailscale_auth_key_sealed", .blob(sealedTailscaleAuthKey))) }
-        if wipeTailscaleAuthKey { columns.append(("tailscale_auth_key_sealed", .null)) }
-        return columns
-    }
 }
 
 /// A provisioning step that cannot succeed. `publicMessage` is fit for the buyer;

@@ -95,10 +95,7 @@ actor Provisioner {
                 }
                 let current = job.phase ?? .queued
                 guard let next = current.next else {
-                    if try store.apply(
-                        .provisioningSucceeded, to: jobID, from: .provisioning, actor: nil, reason: "node ready",
-                        setting: [("ready_at", .integer(Timestamp.now().milliseconds))]) != nil
-                    {
+                    if try store.markReady(jobID) != nil {
                         logger.info("node ready", metadata: ["job": "\(jobID)"])
                         metrics.provisioningSucceeded(startedAt: job.provisioningStartedAt ?? job.paidAt ?? job.createdAt)
                     }
@@ -125,9 +122,7 @@ actor Provisioner {
                     // On the droplet now (or never to be used): the one-off secrets go, whatever the provider.
                     resources.wipeTailscaleAuthKey = true
                 }
-                var columns = resources.columns
-                if next == .dropletCreated { columns.append(("node_token_sealed", .null)) }
-                _ = try store.recordPhase(next, of: jobID, after: current, setting: columns, reason: "phase \(next.rawValue)")
+                _ = try store.recordPhase(next, of: jobID, after: current, resources: resources, reason: "phase \(next.rawValue)")
             }
         } catch {
             // A database error: leave the job at its recorded phase; the next start resumes it.
@@ -142,12 +137,8 @@ actor Provisioner {
         let comment = "\(job.resourceName)@timmyd"
         let pair = try await threadPool.runIfActive { try SSHKeyPair.generate(algorithm, comment: comment) }
         let sealed = try vault.seal(privateKey: pair.privateKey, jobID: job.id)
-        return try store.update(
-            id: job.id, inState: .provisioning, where: "ssh_public_key IS NULL",
-            setting: [
-                ("ssh_public_key", .text(pair.publicKey)), ("ssh_key_fingerprint", .text(pair.fingerprint)),
-                ("ssh_private_key_sealed", .blob(sealed)),
-            ])
+        return try store.storeKeyPair(
+            of: job.id, publicKey: pair.publicKey, fingerprint: pair.fingerprint, sealedPrivateKey: sealed)
     }
 
     /// A new node token for the droplet about to be made (a retry makes a new one, replacing
@@ -172,16 +163,9 @@ actor Provisioner {
             logger.error("tear-down after failure incomplete", metadata: ["job": "\(job.id)", "error": "\(error)"])
         }
         // The node is gone, so its key opens nothing: drop it rather than hand it out.
-        var columns: [(String, SQLValue)] = [
-            ("error_public", .text(failure.publicMessage)), ("error_detail", .text(failure.detail)),
-            ("ssh_private_key_sealed", .null), ("tailscale_auth_key_sealed", .null), ("node_token_sealed", .null),
-        ]
-        if !job.buyerSuppliedKey {
-            columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null)]
-        }
-        _ = try store.apply(
-            .provisioningFailed, to: job.id, from: .provisioning, actor: nil,
-            reason: "provisioning failed at \(job.phase?.next?.rawValue ?? "?"): \(failure.publicMessage)",
-            setting: columns)
+        _ = try store.failProvisioning(
+            job.id, failure: JobFailureText(publicMessage: failure.publicMessage, detail: failure.detail),
+            keepPublicKey: job.buyerSuppliedKey,
+            reason: "provisioning failed at \(job.phase?.next?.rawValue ?? "?"): \(failure.publicMessage)")
     }
 }

@@ -38,26 +38,18 @@ struct AdminService: Sendable {
 
     func stats(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         _ = try JSONFields(params, allowed: [])
+        let stats = try store.stats()
         var byState: [String: JSONValue] = [:]
-        for state in JobState.allCases { byState[state.rawValue] = .int(0) }
-        for row in try store.database.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-            if let state = row.string("state") { byState[state] = .int(row.int("n") ?? 0) }
-        }
-        // A payment that failed verification is not money taken (see `JobFailure.paymentUnverified`).
-        let taken = try store.database.queryOne(
-            "SELECT COALESCE(SUM(amount_sats), 0) AS sats, COUNT(*) AS n FROM jobs WHERE paid_at IS NOT NULL "
-                + "AND error_reason IS NOT ?", [.text(JobFailure.paymentUnverified)])
-        let durations = try store.database.query(
-            "SELECT ready_at - provisioning_started_at AS ms FROM jobs WHERE ready_at IS NOT NULL ORDER BY ms"
-        ).compactMap { $0.int("ms") }
+        for (state, count) in stats.jobsByState { byState[state.rawValue] = .int(count) }
+        let durations = stats.provisioningMilliseconds
         var provisioning: [String: JSONValue] = ["completed": .int(Int64(durations.count))]
         if !durations.isEmpty {
             provisioning["medianSeconds"] = .double(Double(durations[durations.count / 2]) / 1000)
             provisioning["maxSeconds"] = .double(Double(durations.last!) / 1000)
         }
         return MethodOutcome([
-            "jobsByState": .object(byState), "paidJobs": .int(taken?.int("n") ?? 0),
-            "satsTaken": .int(taken?.int("sats") ?? 0), "provisioning": .object(provisioning),
+            "jobsByState": .object(byState), "paidJobs": .int(stats.paidJobs),
+            "satsTaken": .int(stats.satsTaken), "provisioning": .object(provisioning),
             "setupStalled": .int(try store.stalledSetupCount(silentSince: stallCutoff)),
             "setupFailed": .int(try store.failedSetupCount()),
         ])

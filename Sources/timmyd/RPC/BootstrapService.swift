@@ -30,7 +30,7 @@ struct BootstrapService: Sendable {
         // the insert checks again, atomically.
         let unpaidLimit = caller.clientAddress == nil ? nil : configuration.http.unpaidLimit
         if let unpaidLimit, let address = caller.clientAddress, try store.unpaidCount(clientAddress: address) >= unpaidLimit {
-            throw Self.tooManyUnpaid(unpaidLimit)
+            throw UnpaidLimitReached(limit: unpaidLimit)
         }
         let jobID = JobIdentifier.make()
         let invoice: CreatedInvoice
@@ -50,19 +50,16 @@ struct BootstrapService: Sendable {
         }
         let accessToken = AccessToken.make()
         let expiresAt = Timestamp.now().adding(seconds: configuration.invoiceExpirySeconds)
-        let job: JobRecord
-        do {
-            job = try store.insert(
-                NewJob(
-                    id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
-                    paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
-                    invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
-                    sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
-                    clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey),
-                actor: caller.uid, unpaidLimit: unpaidLimit)
-        } catch let error as UnpaidLimitReached {
-            throw Self.tooManyUnpaid(error.limit)
-        }
+        // One transaction: the stub invoice (if any), the job and its first event, or nothing.
+        let job = try store.createJob(
+            NewJob(
+                id: jobID, label: request.label, plan: configuration.plan, amountSats: configuration.priceSats,
+                paymentHash: invoice.paymentHash, paymentRequest: invoice.paymentRequest,
+                invoiceExpiresAt: expiresAt, accessTokenHash: SHA256Digest.hex(Array(accessToken.utf8)),
+                sshKeyAlgorithm: configuration.sshKeyAlgorithm.rawValue, buyerPublicKey: buyerKey,
+                clientAddress: caller.clientAddress, sealedBuyerTailscaleKey: sealedTailscaleKey,
+                stubInvoice: invoice.stubRecord),
+            actor: caller.uid, unpaidLimit: unpaidLimit)
         logger.info(
             "job created",
             metadata: ["job": "\(job.id)", "uid": "\(caller.uid)", "buyerTailscaleKey": "\(job.buyerTailscaleKey)"])
@@ -218,10 +215,7 @@ struct BootstrapService: Sendable {
             // A payment that already landed wins over the cancel.
             job = try await watcher.checkNow(job, actor: caller.uid)
         }
-        guard job.state == .awaitingPayment,
-            let cancelled = try store.apply(
-                .cancelledByBuyer, to: job.id, from: .awaitingPayment, actor: caller.uid, reason: "cancelled by the buyer")
-        else {
+        guard job.state == .awaitingPayment, let cancelled = try store.cancelByBuyer(job.id, actor: caller.uid) else {
             let current = try store.job(id: job.id) ?? job
             throw JSONRPCError.application(
                 .wrongState, "Only a job awaiting payment can be cancelled; this one is \(current.state.rawValue).",
@@ -238,12 +232,6 @@ struct BootstrapService: Sendable {
 
     private func authorizedJob(_ params: JSONValue?) throws -> JobRecord {
         try JobAuthorizer(store: store).job(JobCredentials(json: params ?? .object([:])))
-    }
-
-    private static func tooManyUnpaid(_ limit: Int64) -> JSONRPCError {
-        .application(
-            .tooManyUnpaid, "There are already \(limit) unpaid purchases from your address; pay or cancel one first.",
-            extra: ["limit": .int(limit)])
     }
 
     private func alreadyClaimed(_ claimedAt: Timestamp) -> JSONRPCError {

@@ -10,14 +10,6 @@ struct CloudAdminService: Sendable {
     let provisioner: Provisioner
     let logger: Logger
 
-    /// The columns a retry starts over from: the old run's cloud ids, address and error.
-    static let resourceColumns = [
-        "do_ssh_key_id", "do_volume_id", "do_droplet_id", "tailscale_key_id", "tailscale_auth_key_sealed", "node_ipv4",
-        "tailscale_hostname", "lnbits_url", "error_public", "error_detail", "ready_at",
-        "node_token_hash", "node_token_sealed", "setup_step", "setup_state", "setup_message", "setup_updated_at",
-        "setup_report_count",
-    ]
-
     /// `admin.jobs.retry`: failed → provisioning, from scratch. Whatever the failed run
     /// left is deleted first (a leftover would otherwise be found by its tag and reused);
     /// if that cannot be done, nothing moves.
@@ -25,16 +17,8 @@ struct CloudAdminService: Sendable {
         let job = try existingJob(JobReference(json: params ?? .object([:])).jobId)
         guard job.state == .failed else { throw wrongState(job, "Only a failed job can be retried") }
         try await tearDown(job, caller: caller)
-        var columns = Self.resourceColumns.map { ($0, SQLValue.null) }
-        columns.append(("provisioning_started_at", .integer(Timestamp.now().milliseconds)))
-        if !job.buyerSuppliedKey {
-            // A new node gets a new key pair.
-            columns += [("ssh_public_key", .null), ("ssh_key_fingerprint", .null), ("ssh_private_key_sealed", .null)]
-        }
-        guard
-            let moved = try store.apply(
-                .retryRequested, to: job.id, from: .failed, actor: caller.uid, reason: "retry requested by an admin",
-                setting: columns, phase: .queued)
+        // A new node gets a new key pair, unless the buyer brought their own public key.
+        guard let moved = try store.retryProvisioning(job.id, newKeyPair: !job.buyerSuppliedKey, actor: caller.uid)
         else { throw wrongState(try store.job(id: job.id) ?? job, "Only a failed job can be retried") }
         logger.notice("job retried", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
         await provisioner.start(jobID: job.id)
@@ -47,10 +31,7 @@ struct CloudAdminService: Sendable {
         let job = try existingJob(JobReference(json: params ?? .object([:])).jobId)
         guard job.state == .ready else { throw wrongState(job, "Only a ready node can be destroyed") }
         try await tearDown(job, caller: caller)
-        guard
-            let moved = try store.apply(
-                .destroyRequested, to: job.id, from: .ready, actor: caller.uid, reason: "destroyed by an admin",
-                setting: [("ssh_private_key_sealed", .null)])
+        guard let moved = try store.destroyNode(job.id, actor: caller.uid)
         else { throw wrongState(try store.job(id: job.id) ?? job, "Only a ready node can be destroyed") }
         logger.notice("node destroyed", metadata: ["job": "\(job.id)", "uid": "\(caller.uid)"])
         return MethodOutcome(AdminJobPresenter.summary(of: moved))

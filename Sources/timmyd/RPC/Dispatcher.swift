@@ -88,6 +88,8 @@ struct Dispatcher: Sendable {
             return .success(try await handler(params, caller))
         } catch let error as JSONRPCError {
             return .failure(error)
+        } catch let error as any BusinessError {
+            return .failure(BusinessErrorMapping.jsonRPCError(for: error))
         } catch {
             // Unexpected errors may carry internals: log them, answer generically.
             logger.error("method failed", metadata: ["method": "\(method)", "error": "\(error)"])

@@ -45,9 +45,9 @@ actor Refunder {
     ///   whose payment failed verification.
     func refund(jobID: String, bolt11: String, actor: ActorUID, byOperator: Bool = false) async throws -> JobRecord {
         guard let payer = availability.payer else {
-            throw JSONRPCError.application(.refundsDisabled, "Refunds are not available: \(disabledReason ?? "").")
+            throw RefundRefusal.refundsDisabled(reason: disabledReason ?? "")
         }
-        guard let job = try store.job(id: jobID) else { throw JSONRPCError.application(.notFound, "No job with that id.") }
+        guard let job = try store.job(id: jobID) else { throw RefundRefusal.jobNotFound }
         try RefundRules.checkRefundable(job, byOperator: byOperator)
 
         let invoice: DecodedInvoice
@@ -57,49 +57,33 @@ actor Refunder {
             let issuedHere = try await payer.isOwnInvoice(paymentHash: invoice.paymentHash)
             ownInvoice = try issuedHere || store.jobExists(paymentHash: invoice.paymentHash)
         } catch let rejected as InvoiceRejected {
-            throw JSONRPCError.invalidParams("bolt11 is \(rejected)", field: "bolt11")
+            throw RefundRefusal.invoiceUnreadable("\(rejected)")
         } catch {
             logger.warning("refund invoice check failed upstream", metadata: ["job": "\(jobID)", "error": "\(error)"])
-            throw JSONRPCError.application(.upstreamUnavailable, "The payment service is unavailable; try again shortly.")
+            throw RefundRefusal.paymentServiceUnavailable
         }
         try RefundRules.check(invoice, for: job, isOwnInvoice: ownInvoice, now: .now(), byOperator: byOperator)
         // An invoice settles once: a second job refunding to it would be marked refunded by
         // the first job's payment. The unique index on the hash decides a race; this check
         // only answers the common case before anything moves.
         let paymentHash = invoice.paymentHash.lowercased()
-        if try store.jobRefunding(toPaymentHash: paymentHash) != nil { throw Self.invoiceAlreadyUsed }
+        if try store.jobRefunding(toPaymentHash: paymentHash) != nil { throw RefundRefusal.invoiceAlreadyUsed }
 
         let amountSats = (invoice.amountMsat ?? 0) / 1000
         let moved: JobRecord?
         do {
-            moved = try store.apply(
-                .refundStarted, to: jobID, from: .failed, actor: actor,
-                reason: "refund of \(amountSats) sats started, payment hash \(paymentHash)",
-                setting: [
-                    ("refund_bolt11", .text(bolt11)), ("refund_payment_hash", .text(paymentHash)),
-                    ("refund_amount_sats", .integer(amountSats)),
-                ])
-        } catch let error as SQLiteError where error.isUniqueViolation {
-            throw Self.invoiceAlreadyUsed
+            moved = try store.startRefund(
+                of: jobID, bolt11: bolt11, paymentHash: paymentHash, amountSats: amountSats, actor: actor)
+        } catch StoreConflict.refundInvoiceInUse {
+            throw RefundRefusal.invoiceAlreadyUsed
         }
-        guard let started = moved else {
-            throw RefundRules.refusalForState(of: try store.job(id: jobID) ?? job)
-        }
+        guard let started = moved else { throw RefundRefusal.wrongState((try store.job(id: jobID) ?? job).state) }
         metrics.refund(.started)
         logger.notice("refund started", metadata: ["job": "\(jobID)", "sats": "\(amountSats)", "uid": "\(actor.map { "\($0)" } ?? "-")"])
         let outcome = await pay(started, with: payer)
-        if outcome.state == .failed {
-            throw JSONRPCError.application(
-                .refundFailed,
-                "The refund payment did not go through; the job can be refunded again with a new invoice.",
-                extra: ["state": outcome.state.json])
-        }
+        if outcome.state == .failed { throw RefundRefusal.paymentFailed(outcome.state) }
         return outcome
     }
-
-    static let invoiceAlreadyUsed = JSONRPCError.application(
-        .invoiceAlreadyUsed,
-        "That invoice is already used for another refund; an invoice can be paid only once. Make a new one.")
 
     /// Settles every job left in `refunding` by an earlier run or an unknown outcome:
     /// asks the backend about the stored hash first, and pays only if it never saw it.
@@ -179,9 +163,7 @@ actor Refunder {
     }
 
     private func settle(_ job: JobRecord, reason: String) throws -> JobRecord? {
-        let settled = try store.apply(
-            .refundSettled, to: job.id, from: .refunding, actor: nil, reason: reason,
-            setting: [("refunded_at", .integer(Timestamp.now().milliseconds))])
+        let settled = try store.finishRefund(of: job.id, reason: reason)
         if settled != nil {
             metrics.refund(.succeeded)
             logger.notice("refund paid", metadata: ["job": "\(job.id)", "sats": "\(job.refundAmountSats ?? 0)"])
@@ -192,9 +174,7 @@ actor Refunder {
     /// Back to `failed` (refundable again) once the backend says the payment failed.
     private func reopen(_ job: JobRecord, reason: String) throws -> JobRecord? {
         logger.warning("refund payment failed", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
-        let reopened = try store.apply(
-            .refundFailed, to: job.id, from: .refunding, actor: nil, reason: reason,
-            setting: [("refund_bolt11", .null), ("refund_payment_hash", .null), ("refund_amount_sats", .null)])
+        let reopened = try store.reopenRefund(of: job.id, reason: reason)
         if reopened != nil { metrics.refund(.failed) }
         return reopened
     }

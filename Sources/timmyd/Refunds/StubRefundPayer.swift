@@ -3,9 +3,13 @@
 /// A stub refund invoice is any text `lnstubrefund<sats>sat…` (for example
 /// `lnstubrefund1000sat1demo`); its hash is sha256 of the text and it never
 /// expires. "Paying" one records an outgoing row (negative amount) in
-/// `stub_invoices`, so a restart remembers what was paid.
+/// `StubInvoiceStore`, so a restart remembers what was paid.
 struct StubRefundPayer: RefundPayer {
-    let database: SQLiteDatabase
+    let invoices: StubInvoiceStore
+
+    init(database: SQLiteDatabase) {
+        self.invoices = StubInvoiceStore(database: database)
+    }
 
     static let invoicePrefix = "lnstubrefund"
 
@@ -28,31 +32,19 @@ struct StubRefundPayer: RefundPayer {
 
     func pay(_ bolt11: String) async throws -> OutgoingPaymentState {
         let decoded = try await decode(bolt11)
-        let inserted = try database.execute(
-            """
-            INSERT INTO stub_invoices (payment_hash, preimage, amount_msat, memo, expires_at, paid_at)
-            VALUES (?, ?, ?, 'stub refund', ?, ?) ON CONFLICT (payment_hash) DO NOTHING
-            """,
-            [
-                .text(decoded.paymentHash), .text(CryptoRandom.bytes(32).hexString), .integer(-(decoded.amountMsat ?? 0)),
-                .integer(decoded.expiresAt.milliseconds), .integer(Timestamp.now().milliseconds),
-            ])
+        let inserted = try invoices.recordOutgoing(
+            paymentHash: decoded.paymentHash, amountMsat: decoded.amountMsat ?? 0, expiresAt: decoded.expiresAt)
         // Like a real wallet, an invoice is paid once.
-        return inserted == 1 ? .succeeded : .failed(reason: "the invoice was already paid")
+        return inserted ? .succeeded : .failed(reason: "the invoice was already paid")
     }
 
     func outgoingPayment(paymentHash: String) async throws -> OutgoingPaymentState {
-        guard let row = try database.queryOne(
-            "SELECT amount_msat FROM stub_invoices WHERE payment_hash = ?", [.text(paymentHash)]),
-            let amount = row.int("amount_msat"), amount < 0
-        else { return .notFound }
+        guard let amount = try invoices.invoice(paymentHash: paymentHash)?.amountMsat, amount < 0 else { return .notFound }
         return .succeeded
     }
 
     func isOwnInvoice(paymentHash: String) async throws -> Bool {
-        let row = try database.queryOne(
-            "SELECT amount_msat FROM stub_invoices WHERE payment_hash = ?", [.text(paymentHash)])
-        return (row?.int("amount_msat") ?? 0) > 0
+        return (try invoices.invoice(paymentHash: paymentHash)?.amountMsat ?? 0) > 0
     }
 
     static func paymentHash(of invoice: String) -> String {

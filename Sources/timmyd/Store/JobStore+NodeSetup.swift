@@ -7,9 +7,9 @@ extension JobStore {
     /// no earlier node's reports. Only while no droplet is recorded and no token is
     /// waiting; the first writer wins.
     func storeNodeToken(id: String, hash: String, sealed: [UInt8]) throws -> JobRecord? {
-        try update(
-            id: id, inState: .provisioning, where: "node_token_sealed IS NULL AND do_droplet_id IS NULL",
-            setting: [
+        try setColumns(
+            of: id, inState: .provisioning, when: "node_token_sealed IS NULL AND do_droplet_id IS NULL",
+            [
                 ("node_token_hash", .text(hash)), ("node_token_sealed", .blob(sealed)), ("setup_step", .null),
                 ("setup_state", .null), ("setup_message", .null), ("setup_updated_at", .null),
                 ("setup_report_count", .integer(0)),

@@ -1,24 +1,5 @@
 import Protocol
 
-/// A job as `bootstrap.create` inserts it.
-struct NewJob: Sendable {
-    var id: String
-    var label: String?
-    var plan: NodePlan
-    var amountSats: Int64
-    var paymentHash: String
-    var paymentRequest: String
-    var invoiceExpiresAt: Timestamp
-    var accessTokenHash: String
-    var sshKeyAlgorithm: String
-    /// Set when the buyer brought their own key: then no private key is ever made.
-    var buyerPublicKey: (line: String, fingerprint: String)?
-    /// Where an HTTP buyer came from (see `Caller.clientAddress`); nil over JSON-RPC.
-    var clientAddress: String? = nil
-    /// The buyer's own Tailscale auth key, sealed; kept until the droplet exists.
-    var sealedBuyerTailscaleKey: [UInt8]? = nil
-}
-
 /// One line of a job's history: a transition, a phase, or an admin action.
 struct JobEventRecord: Sendable {
     var at: Timestamp
@@ -29,15 +10,12 @@ struct JobEventRecord: Sendable {
     var reason: String
 }
 
-/// `JobStore.insert` refused a job: its client address already has `limit` jobs awaiting payment.
-struct UnpaidLimitReached: Error {
-    let limit: Int64
-}
-
 /// Who caused a change: a caller's uid, or the daemon itself (nil).
 typealias ActorUID = UInt32?
 
-/// The jobs table and its history. Every state change is one guarded
+/// The jobs table and its history, spoken to in intents (`createJob`, `confirmPayment`,
+/// `recordPhase`, `startRefund`, ...): column names, SQL and `SQLValue` stay in this folder.
+/// Every state change is one guarded
 /// `UPDATE … WHERE id = ? AND state = ? RETURNING *` in the same transaction as
 /// its `job_events` row, so concurrent callers cannot both win and no change goes
 /// unrecorded. Each committed change is announced to `changes` for watchers.
@@ -50,51 +28,12 @@ final class JobStore: Sendable {
         self.changes = changes
     }
 
-    /// Inserts a job awaiting payment. With `unpaidLimit`, the job's client address may
-    /// hold at most that many jobs awaiting payment, this one included; the count and
-    /// the insert are one transaction, so concurrent buyers cannot overshoot it.
-    func insert(_ job: NewJob, actor: ActorUID, unpaidLimit: Int64? = nil) throws -> JobRecord {
-        let now = Timestamp.now()
-        let row = try database.transaction { tx in
-            if let unpaidLimit, let address = job.clientAddress,
-                try Self.unpaidCount(tx, clientAddress: address) >= unpaidLimit
-            {
-                throw UnpaidLimitReached(limit: unpaidLimit)
-            }
-            let key = job.buyerPublicKey
-            let values: [SQLValue] = [
-                .text(job.id), .text(JobState.awaitingPayment.rawValue), SQLValue(job.label),
-                .text(job.plan.region), .text(job.plan.size), .text(job.plan.image),
-                .integer(job.plan.volumeSizeGB), .integer(job.amountSats), .text(job.paymentHash),
-                .text(job.paymentRequest), .integer(job.invoiceExpiresAt.milliseconds),
-                .text(job.accessTokenHash), .text(job.sshKeyAlgorithm), SQLValue(key?.line), SQLValue(key?.fingerprint),
-                .integer(key == nil ? 0 : 1), .integer(now.milliseconds), .integer(now.milliseconds),
-                SQLValue(job.clientAddress), job.sealedBuyerTailscaleKey.map(SQLValue.blob) ?? .null,
-                .integer(job.sealedBuyerTailscaleKey == nil ? 0 : 1),
-            ]
-            let inserted = try tx.queryOne(
-                """
-                INSERT INTO jobs (id, state, label, region, size, image, volume_size_gb, amount_sats,
-                    payment_hash, payment_request, invoice_expires_at, access_token_hash, ssh_key_algorithm,
-                    ssh_public_key, ssh_key_fingerprint, buyer_supplied_key, created_at, updated_at, client_address,
-                    tailscale_auth_key_sealed, buyer_tailscale_key)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *
-                """, values)
-            try Self.appendEvent(
-                tx, jobID: job.id, at: now, from: nil, to: .awaitingPayment, phase: nil, actor: actor,
-                reason: "created")
-            return inserted
-        }
-        guard let row else { throw StoreError.corruptRow(column: "id") }
-        return try JobRecord(row: row)
-    }
-
     /// Jobs awaiting payment that were bought from `clientAddress`.
     func unpaidCount(clientAddress: String) throws -> Int64 {
         try Self.unpaidCount(database, clientAddress: clientAddress)
     }
 
-    private static func unpaidCount(_ executor: some SQLExecutor, clientAddress: String) throws -> Int64 {
+    static func unpaidCount(_ executor: some SQLExecutor, clientAddress: String) throws -> Int64 {
         let row = try executor.queryOne(
             "SELECT count(*) AS n FROM jobs WHERE client_address = ? AND state = ?",
             [.text(clientAddress), .text(JobState.awaitingPayment.rawValue)])
@@ -105,15 +44,19 @@ final class JobStore: Sendable {
         try database.queryOne("SELECT * FROM jobs WHERE id = ?", [.text(id)]).map(JobRecord.init(row:))
     }
 
-    /// Moves a job on `event` if, and only if, it is still in `expected`.
+    // MARK: Store-internal writes
+    //
+    // The three primitives below take column names and `SQLValue`s, so they are for the
+    // intent methods in this folder only (`JobStore+Payments`, `+Provisioning`, `+Refunds`,
+    // ...); `StoreBoundaryTests` fails if code outside Store names `SQLValue` or SQL.
+
+    /// Moves a job on `event` if, and only if, it is still in `expected`, setting `columns`
+    /// in the same guarded statement.
     ///
     /// - Returns: the updated job, or nil when another caller (or time) moved it first.
-    /// - Parameter columns: further columns set in the same statement (names are
-    ///   the store's own constants, never caller input).
-    /// - Parameter phase: the provisioning phase to set with the move, if any.
-    func apply(
-        _ event: JobEvent, to id: String, from expected: JobState, actor: ActorUID, reason: String,
-        setting columns: [(String, SQLValue)] = [], phase: ProvisionPhase? = nil
+    func transition(
+        _ event: JobEvent, of id: String, from expected: JobState, actor: ActorUID, reason: String,
+        setting columns: [(String, SQLValue)], phase: ProvisionPhase? = nil
     ) throws -> JobRecord? {
         guard let target = JobStateMachine.target(of: event, from: expected) else {
             preconditionFailure("no \(event) move from \(expected)")
@@ -126,9 +69,9 @@ final class JobStore: Sendable {
             event: (from: expected, to: target, phase: phase, actor: actor, reason: reason))
     }
 
-    /// Records that a provisioning phase completed, with whatever it created, if the
-    /// job is still provisioning and still at `previous`.
-    func recordPhase(
+    /// Records that a provisioning phase completed with `columns`, if the job is still
+    /// provisioning and still at `previous`.
+    func phaseRecord(
         _ phase: ProvisionPhase, of id: String, after previous: ProvisionPhase?, setting columns: [(String, SQLValue)],
         reason: String
     ) throws -> JobRecord? {
@@ -141,13 +84,14 @@ final class JobStore: Sendable {
     }
 
     /// Sets columns of a job in `state` without moving it (no event row; no announcement).
-    func update(
-        id: String, inState state: JobState, where extraCondition: String = "1", setting columns: [(String, SQLValue)]
+    /// `condition` is one of this folder's own constant SQL fragments, never caller input.
+    func setColumns(
+        of id: String, inState state: JobState, when condition: String = "1", _ columns: [(String, SQLValue)]
     ) throws -> JobRecord? {
         let now = Timestamp.now()
         let sets = (columns + [("updated_at", .integer(now.milliseconds))])
         let sql = "UPDATE jobs SET \(sets.map { "\($0.0) = ?" }.joined(separator: ", ")) "
-            + "WHERE id = ? AND state = ? AND (\(extraCondition)) RETURNING *"
+            + "WHERE id = ? AND state = ? AND (\(condition)) RETURNING *"
         let row = try database.queryOne(sql, sets.map(\.1) + [.text(id), .text(state.rawValue)])
         if row != nil && Self.wipesASecret(columns) { purgeWipedSecrets() }
         return try row.map(JobRecord.init(row:))
@@ -289,119 +233,3 @@ final class JobStore: Sendable {
     }
 }
 
-extension JobStore {
-    /// Records one delivery of the key and returns the row it was read from, sealed key
-    /// included. The first claim fixes `key_confirm_by` (now + `confirmWindowSeconds`);
-    /// later claims keep it. One guarded statement: a claim racing a confirmation or an
-    /// expiry either gets the whole row with its key, or nil, never a half-wiped row.
-    func deliverKey(id: String, actor: ActorUID, confirmWindowSeconds: Int64) throws -> JobRecord? {
-        let now = Timestamp.now()
-        let deadline = now.adding(seconds: confirmWindowSeconds)
-        let row = try database.transaction { tx -> SQLRow? in
-            // BEGIN IMMEDIATE: nothing can change the row between this read and the update.
-            let first = try tx.queryOne("SELECT key_claimed_at FROM jobs WHERE id = ?", [.text(id)])?.int("key_claimed_at") == nil
-            guard
-                let row = try tx.queryOne(
-                    """
-                    UPDATE jobs SET key_claimed_at = COALESCE(key_claimed_at, ?), key_confirm_by = COALESCE(key_confirm_by, ?),
-                        updated_at = ?
-                    WHERE id = ? AND state = ? AND ssh_private_key_sealed IS NOT NULL
-                        AND (key_confirm_by IS NULL OR key_confirm_by > ?)
-                    RETURNING *
-                    """,
-                    [.integer(now.milliseconds), .integer(deadline.milliseconds), .integer(now.milliseconds), .text(id),
-                     .text(JobState.ready.rawValue), .integer(now.milliseconds)])
-            else { return nil }
-            let confirmBy = Timestamp(milliseconds: row.int("key_confirm_by") ?? deadline.milliseconds)
-            try Self.appendEvent(
-                tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: actor,
-                reason: (first ? "ssh key delivered (first claim)" : "ssh key delivered again")
-                    + "; held until confirmed or \(confirmBy.rfc3339)")
-            return row
-        }
-        guard let row else { return nil }
-        changes.announce(jobID: id)
-        return try JobRecord(row: row)
-    }
-
-    /// Wipes a delivered key whose receipt the buyer confirmed with its fingerprint.
-    /// Nil when there is no such key (not ready, never claimed, already wiped, or
-    /// another fingerprint): then nothing changed.
-    func confirmKey(id: String, fingerprint: String, actor: ActorUID) throws -> JobRecord? {
-        let now = Timestamp.now()
-        let row = try database.transaction { tx -> SQLRow? in
-            guard
-                let row = try tx.queryOne(
-                    """
-                    UPDATE jobs SET ssh_private_key_sealed = NULL, key_wiped_at = ?, updated_at = ?
-                    WHERE id = ? AND state = ? AND ssh_private_key_sealed IS NOT NULL AND key_claimed_at IS NOT NULL
-                        AND ssh_key_fingerprint = ?
-                    RETURNING *
-                    """,
-                    [.integer(now.milliseconds), .integer(now.milliseconds), .text(id), .text(JobState.ready.rawValue),
-                     .text(fingerprint)])
-            else { return nil }
-            try Self.appendEvent(
-                tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: actor,
-                reason: "ssh key receipt confirmed; wiped")
-            return row
-        }
-        guard let row else { return nil }
-        purgeWipedSecrets()
-        changes.announce(jobID: id)
-        return try JobRecord(row: row)
-    }
-
-    /// Wipes delivered keys whose confirmation window has passed: the buyer had the
-    /// key (it was delivered) and stopped asking for it.
-    func wipeUnconfirmedKeys(now: Timestamp = .now()) throws -> [String] {
-        let ids = try database.transaction { tx in
-            let rows = try tx.query(
-                """
-                UPDATE jobs SET ssh_private_key_sealed = NULL, key_wiped_at = ?, updated_at = ?
-                WHERE ssh_private_key_sealed IS NOT NULL AND key_confirm_by IS NOT NULL AND key_confirm_by <= ?
-                RETURNING id, key_confirm_by
-                """, [.integer(now.milliseconds), .integer(now.milliseconds), .integer(now.milliseconds)])
-            for row in rows {
-                guard let id = row.string("id") else { continue }
-                let deadline = Timestamp(milliseconds: row.int("key_confirm_by") ?? now.milliseconds)
-                try Self.appendEvent(
-                    tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: nil,
-                    reason: "delivered ssh key wiped: receipt not confirmed by \(deadline.rfc3339)")
-            }
-            return rows.compactMap { $0.string("id") }
-        }
-        if !ids.isEmpty { purgeWipedSecrets() }
-        for id in ids { changes.announce(jobID: id) }
-        return ids
-    }
-
-    /// The earliest confirmation deadline of a key still held, for the sweep's next wake-up.
-    func nextKeyConfirmDeadline() throws -> Timestamp? {
-        try database.queryOne(
-            "SELECT MIN(key_confirm_by) AS next FROM jobs WHERE key_confirm_by IS NOT NULL AND ssh_private_key_sealed IS NOT NULL"
-        )?.int("next").map(Timestamp.init(milliseconds:))
-    }
-
-    /// Wipes private keys nobody claimed within the retention period.
-    func wipeUnclaimedKeys(readyBefore cutoff: Timestamp) throws -> [String] {
-        let now = Timestamp.now()
-        let wiped = try database.transaction { tx in
-            let rows = try tx.query(
-                """
-                UPDATE jobs SET ssh_private_key_sealed = NULL, key_wiped_at = ?, updated_at = ?
-                WHERE ssh_private_key_sealed IS NOT NULL AND key_claimed_at IS NULL AND ready_at IS NOT NULL AND ready_at < ?
-                RETURNING id
-                """, [.integer(now.milliseconds), .integer(now.milliseconds), .integer(cutoff.milliseconds)])
-            let ids = rows.compactMap { $0.string("id") }
-            for id in ids {
-                try Self.appendEvent(
-                    tx, jobID: id, at: now, from: nil, to: nil, phase: nil, actor: nil,
-                    reason: "unclaimed ssh key wiped after the retention period")
-            }
-            return ids
-        }
-        if !wiped.isEmpty { purgeWipedSecrets() }
-        return wiped
-    }
-}

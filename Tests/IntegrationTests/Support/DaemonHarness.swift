@@ -44,7 +44,11 @@ final class DaemonHarness {
         let process = try launch(extraArguments: extraArguments)
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil { return self }
+            if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil {
+                // Every later reply from this daemon is checked against what it publishes.
+                RPCContracts.fetch(socketPath: socketPath)
+                return self
+            }
             guard process.isRunning else { throw HarnessError("timmyd exited: \(log_())") }
             usleep(20_000)
         }
@@ -107,7 +111,12 @@ final class DaemonHarness {
         (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
     }
 
-    func client() throws -> RPCClient { try RPCClient(socketPath: socketPath) }
+    /// A connection whose every reply is checked against this daemon's `rpc.discover`.
+    func client() throws -> RPCClient {
+        let client = try RPCClient(socketPath: socketPath)
+        client.observer = RPCContracts.checker(socketPath: socketPath)
+        return client
+    }
 
     /// Runs `timmyctl` against this daemon.
     func ctl(_ arguments: String..., environment extra: [String: String] = [:]) throws -> CommandResult {

@@ -81,6 +81,8 @@ extension DaemonHarness {
 /// A raw connection to the socket, for bytes no well-behaved client would send.
 final class RawSocket {
     let descriptor: Int32
+    /// Checks the JSON-RPC replies read through `RawLineReader` or `readToEnd`.
+    let checker: ReplyChecker?
 
     init(path: String, receiveTimeout seconds: Int = 5) throws {
         // Stored only once connected: deinit runs when a fully set-up class init throws,
@@ -100,6 +102,7 @@ final class RawSocket {
             throw HarnessError("cannot connect to \(path)")
         }
         descriptor = candidate
+        checker = RPCContracts.checker(socketPath: path)
         var timeout = timeval(tv_sec: seconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -109,6 +112,7 @@ final class RawSocket {
     func send(_ text: String) { send(Array(text.utf8)) }
 
     func send(_ bytes: [UInt8]) {
+        checker?.sent(bytes)
         _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
     }
 
@@ -118,7 +122,10 @@ final class RawSocket {
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count == 0 { return all }
+            if count == 0 {
+                if let checker { for line in all.split(separator: 10) { checker.received(line: Array(line)) } }
+                return all
+            }
             if count < 0 {
                 if errno == EINTR { continue }
                 // EAGAIN: the timeout; ECONNRESET also means the daemon closed the connection.

@@ -20,6 +20,7 @@ extension RawSocket {
                 if errno == EINTR { continue }
                 return offset
             }
+            checker?.sent(Array(bytes[offset..<(offset + sent)]))
             offset += sent
         }
         return offset
@@ -41,6 +42,7 @@ final class RawLineReader {
             if let newline = buffer[start...].firstIndex(of: 10) {
                 let line = Array(buffer[start..<newline])
                 start = newline + 1
+                socket.checker?.received(line: line)
                 if start > 65_536 {
                     buffer.removeFirst(start)
                     start = 0
