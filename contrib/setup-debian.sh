@@ -30,6 +30,10 @@ packages=(
     # namespace (iproute2); it makes LND's certificate with openssl, checks the compose file
     # with python3-yaml and python3-jsonschema and the node's units with systemd-analyze.
     mmdebstrap mount iproute2 openssl python3-yaml python3-jsonschema systemd
+    # METRICS_LISTEN: a real Prometheus (its own config, storage and loopback port; the
+    # package's service, if the machine starts it, is not used) scrapes a test daemon, and
+    # promtool lints the exposition text.
+    prometheus
     # The Debian package: dpkg-deb and dpkg-shlibdeps (dpkg-dev) build it, lintian
     # checks it; mmdebstrap (above) makes the throwaway Debian 12 root its install test uses.
     dpkg-dev lintian

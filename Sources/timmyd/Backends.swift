@@ -43,15 +43,22 @@ enum Backends {
 
     /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
     static func provider(
-        _ configuration: DaemonConfiguration, http: HTTPTransport, vault: KeyVault, logger: Logger
+        _ configuration: DaemonConfiguration, http: HTTPClient, cloudHealth: UpstreamHealth, vault: KeyVault,
+        logger: Logger, metrics: DaemonMetrics = DaemonMetrics()
     ) async throws -> NodeProvider {
         if let settings = configuration.digitalOcean {
             let policy = RetryPolicy(
                 maximumAttempts: Int(settings.retryAttempts), baseDelayMilliseconds: settings.retryBaseDelayMilliseconds)
             let timeout = Int(settings.httpTimeoutMilliseconds)
+            // Each cloud API's calls are counted for it, and any answer (or none) tells the
+            // upstream-down alert whether the cloud is reachable.
+            func transport(_ api: UpstreamAPI) -> HTTPTransport {
+                UpstreamHealthTransport(transport: http.metered(as: api, in: metrics), health: cloudHealth)
+            }
             let tailscale = configuration.tailscale.map {
                 TailscaleClient(
-                    baseURL: $0.apiURL, apiKey: $0.apiKey, tailnet: $0.tailnet, transport: http, policy: policy,
+                    baseURL: $0.apiURL, apiKey: $0.apiKey, tailnet: $0.tailnet,
+                    transport: transport(.tailscale), policy: policy.metered(as: .tailscale, in: metrics),
                     timeoutMilliseconds: timeout)
             }
             if tailscale == nil {
@@ -59,8 +66,9 @@ enum Backends {
             }
             let provider = DigitalOceanNodeProvider(
                 digitalOcean: DigitalOceanClient(
-                    baseURL: settings.apiURL, token: settings.token, transport: http, policy: policy,
-                    timeoutMilliseconds: timeout),
+                    baseURL: settings.apiURL, token: settings.token,
+                    transport: transport(.digitalocean),
+                    policy: policy.metered(as: .digitalocean, in: metrics), timeoutMilliseconds: timeout),
                 tailscale: tailscale, tailscaleTags: configuration.tailscale?.tags ?? [],
                 tailscaleKeyExpirySeconds: configuration.tailscale?.keyExpirySeconds ?? 3600, vault: vault,
                 activeTimeoutMilliseconds: settings.dropletActiveTimeoutSeconds * 1000,

@@ -44,6 +44,7 @@ final class Daemon: Sendable {
         let database = try SQLiteDatabase(path: configuration.stateDirectory + "/timmyd.db")
         try Migrator.migrate(database, Schema.migrations)
         let store = JobStore(database: database, changes: JobChangeNotifier())
+        let metrics = DaemonMetrics()
 
         // Blocking work: key generation, and every upstream HTTP call (libcurl) for its
         // whole duration, so enough threads that parallel jobs do not queue behind one slow call.
@@ -53,7 +54,7 @@ final class Daemon: Sendable {
         let payments: PaymentBackend
         let refunds: RefundAvailability
         do {
-            let http = HTTPClient(threadPool: threadPool)
+            let http = HTTPClient(threadPool: threadPool).metered(as: .lnbits, in: metrics)
             payments = try await Backends.payments(configuration, database: database, http: http, logger: logger)
             refunds = try await Backends.refunds(configuration, database: database, http: http, logger: logger)
         } catch {
@@ -65,8 +66,8 @@ final class Daemon: Sendable {
         let cloudHealth = UpstreamHealth()
         do {
             provider = try await Backends.provider(
-                configuration, http: UpstreamHealthTransport(transport: HTTPClient(threadPool: threadPool), health: cloudHealth),
-                vault: vault, logger: logger)
+                configuration, http: HTTPClient(threadPool: threadPool), cloudHealth: cloudHealth, vault: vault,
+                logger: logger, metrics: metrics)
         } catch {
             try? await threadPool.shutdownGracefully()
             throw error
@@ -86,19 +87,28 @@ final class Daemon: Sendable {
             store: store, provider: provider, vault: vault, keyAlgorithm: configuration.sshKeyAlgorithm,
             threadPool: threadPool, crashAfterPhase: configuration.faultCrashAfterPhase,
             crashBeforeRecording: configuration.faultCrashBeforeRecording, nodeSetup: configuration.nodeSetup,
-            logger: logger)
+            logger: logger, metrics: metrics)
         let refunder = Refunder(
-            store: store, availability: refunds, crashAfterSend: configuration.faultCrashAfterRefundSent, logger: logger)
+            store: store, availability: refunds, crashAfterSend: configuration.faultCrashAfterRefundSent, logger: logger,
+            metrics: metrics)
         let watcher = PaymentWatcher(
-            store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger)
+            store: store, backend: payments, provisioner: provisioner, configuration: configuration, logger: logger,
+            metrics: metrics)
         let dispatcher = Dispatcher.make(
             store: store, payments: payments, provider: provider, provisioner: provisioner, watcher: watcher,
             refunder: refunder, vault: vault,
             configuration: configuration, logger: logger)
         let server = SocketServer(
             configuration: configuration, dispatcher: dispatcher,
-            nodeSetup: NodeSetupReceiver(store: store, logger: logger), group: group, logger: logger)
+            nodeSetup: NodeSetupReceiver(store: store, logger: logger), group: group, logger: logger,
+            metrics: metrics)
 
+        var metricsServer: MetricsServer? = nil
+        if let address = configuration.metricsListen {
+            metricsServer = try await MetricsServer.bind(
+                address, metrics: metrics, snapshot: MetricsSnapshot(store: store, stallSeconds: configuration.nodeSetup.stallSeconds),
+                group: group, logger: logger)
+        }
         // Resume interrupted work before taking new requests; an interrupted refund is
         // asked about before anything else can touch its job.
         await refunder.resumeInterruptedRefunds()
@@ -112,6 +122,7 @@ final class Daemon: Sendable {
         let watcherTask = Task {
             await withTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { await watcher.run() }
+                tasks.addTask { [metricsServer] in await metricsServer?.run() }
                 tasks.addTask { await refunder.run(interval: .seconds(5)) }
                 tasks.addTask {
                     await KeyRetention.run(

@@ -24,6 +24,8 @@ struct RetryPolicy: Sendable {
     var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
     /// Unix time in seconds, for `ratelimit-reset`.
     var now: @Sendable () -> Int64 = { Timestamp.now().milliseconds / 1000 }
+    /// Told before each wait for another attempt (the metrics' retry count).
+    var retried: @Sendable () -> Void = {}
 
     enum Decision: Equatable {
         case retry(afterMilliseconds: Int64)
@@ -107,7 +109,10 @@ struct RetryingTransport: Sendable {
                 decision = policy.decide(after: error, attempt: attempt, idempotent: idempotent)
                 if decision == .stop { throw error }
             }
-            if case .retry(let milliseconds) = decision { try await policy.sleeper(milliseconds) }
+            if case .retry(let milliseconds) = decision {
+                policy.retried()
+                try await policy.sleeper(milliseconds)
+            }
             attempt += 1
         }
     }

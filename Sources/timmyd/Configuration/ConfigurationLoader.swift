@@ -68,7 +68,8 @@ struct ConfigurationLoader {
             nodeImages: try nodeImages(),
             nodeSetup: try nodeSetupSettings(),
             callerLimits: try callerLimits(),
-            alerts: try alertSettings())
+            alerts: try alertSettings(),
+            metricsListen: try string("METRICS_LISTEN").map(MetricsListenAddress.init(parsing:)))
         return configuration
     }
 

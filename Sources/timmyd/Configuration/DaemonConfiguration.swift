@@ -109,6 +109,8 @@ struct DaemonConfiguration: Sendable {
     var callerLimits = CallerLimits()
     /// Operator events and their webhook (`ALERT_*`).
     var alerts = AlertSettings()
+    /// `METRICS_LISTEN`: where Prometheus scrapes `/metrics`; nil (the default) serves none.
+    var metricsListen: MetricsListenAddress? = nil
 
     var paymentsAreStubbed: Bool { lnbits == nil }
     var provisioningIsStubbed: Bool { digitalOcean == nil }

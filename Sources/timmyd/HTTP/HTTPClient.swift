@@ -39,6 +39,8 @@ struct HTTPClient: Sendable {
     let threadPool: NIOThreadPool
     /// The largest body accepted; a bigger answer is an error, not a memory spike.
     var maximumResponseBytes = 8 << 20
+    /// Counts each attempt by API and status class (`METRICS_LISTEN`); nil counts nothing.
+    var meter: UpstreamMeter? = nil
 
     /// Call once per process before any request (libcurl is not thread-safe before it).
     static func initializeLibrary() {
@@ -47,7 +49,14 @@ struct HTTPClient: Sendable {
 
     func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = maximumResponseBytes
-        return try await threadPool.runIfActive { try Self.perform(request, maximumResponseBytes: limit) }
+        do {
+            let response = try await threadPool.runIfActive { try Self.perform(request, maximumResponseBytes: limit) }
+            meter?.attempted(status: response.status)
+            return response
+        } catch {
+            meter?.attemptFailed()
+            throw error
+        }
     }
 
     private static func perform(_ request: HTTPRequest, maximumResponseBytes: Int) throws -> HTTPResponse {

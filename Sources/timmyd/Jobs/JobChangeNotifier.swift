@@ -42,6 +42,11 @@ final class JobChangeNotifier: Sendable {
         state.withLockedValue { $0.byJob[jobID]?.count ?? 0 }
     }
 
+    /// How many subscribers all jobs have now (the metrics' open watches).
+    var totalSubscriberCount: Int {
+        state.withLockedValue { $0.byJob.values.reduce(0) { $0 + $1.count } }
+    }
+
     func announce(jobID: String) {
         let matching = state.withLockedValue { $0.byJob[jobID].map { Array($0.values) } ?? [] }
         for continuation in matching { continuation.yield() }

@@ -13,6 +13,7 @@ final class PaymentWatcher: Sendable {
     private let provisioner: Provisioner
     private let configuration: DaemonConfiguration
     private let logger: Logger
+    private let metrics: DaemonMetrics
     private let health = NIOLockedValueBox<BackendHealth>(BackendHealth())
     private let rounds = NIOLockedValueBox<Int>(0)
     /// Jobs past their deadline (in the late-payment grace period) are asked about
@@ -22,8 +23,9 @@ final class PaymentWatcher: Sendable {
 
     init(
         store: JobStore, backend: PaymentBackend, provisioner: Provisioner, configuration: DaemonConfiguration,
-        logger: Logger
+        logger: Logger, metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
         self.store = store
         self.backend = backend
         self.provisioner = provisioner
@@ -128,6 +130,7 @@ final class PaymentWatcher: Sendable {
             guard let moved = try store.confirmPayment(of: job.id, from: job.state, preimage: preimage, actor: actor)
             else { return try store.job(id: job.id) ?? job }
             logger.info("payment confirmed; provisioning", metadata: ["job": "\(job.id)", "late": "\(late)"])
+            metrics.paymentSeen(invoiceCreatedAt: job.createdAt)
             await provisioner.start(jobID: job.id)
             return moved
         case .refused(let why):
@@ -152,6 +155,7 @@ extension PaymentWatcher {
                     publicMessage: "The payment arrived after \(after), so no node was built; ask for a refund",
                     detail: "late payment held for a refund (LATE_PAYMENT_POLICY=refund)"))
         else { return try store.job(id: job.id) ?? job }
+        metrics.paymentSeen(invoiceCreatedAt: job.createdAt)
         return held
     }
 }

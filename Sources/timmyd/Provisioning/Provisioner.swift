@@ -21,6 +21,7 @@ actor Provisioner {
     private let threadPool: NIOThreadPool
     private let nodeSetup: NodeSetupSettings
     private let logger: Logger
+    private let metrics: DaemonMetrics
     private var running: [String: Task<Void, Never>] = [:]
     /// Jobs asked to start while their previous task was still winding down (a retry
     /// right after a failure): started again as soon as that task ends.
@@ -30,8 +31,10 @@ actor Provisioner {
     init(
         store: JobStore, provider: NodeProvider, vault: KeyVault, keyAlgorithm: SSHKeyAlgorithm,
         threadPool: NIOThreadPool, crashAfterPhase: ProvisionPhase? = nil,
-        crashBeforeRecording: ProvisionPhase? = nil, nodeSetup: NodeSetupSettings = NodeSetupSettings(), logger: Logger
+        crashBeforeRecording: ProvisionPhase? = nil, nodeSetup: NodeSetupSettings = NodeSetupSettings(), logger: Logger,
+        metrics: DaemonMetrics = DaemonMetrics()
     ) {
+        self.metrics = metrics
         self.nodeSetup = nodeSetup
         self.crashAfterPhase = crashAfterPhase
         self.crashBeforeRecording = crashBeforeRecording
@@ -94,6 +97,7 @@ actor Provisioner {
                 guard let next = current.next else {
                     if try store.markReady(jobID) != nil {
                         logger.info("node ready", metadata: ["job": "\(jobID)"])
+                        metrics.provisioningSucceeded(startedAt: job.provisioningStartedAt ?? job.paidAt ?? job.createdAt)
                     }
                     return
                 }
@@ -152,6 +156,7 @@ actor Provisioner {
             error as? ProvisioningFailure
             ?? ProvisioningFailure(publicMessage: "The node could not be built.", detail: "\(error)")
         logger.error("provisioning failed", metadata: ["job": "\(job.id)", "error": "\(failure.detail)"])
+        if let failedPhase = (job.phase ?? .queued).next { metrics.provisioningFailed(at: failedPhase) }
         do {
             try await provider.tearDown(job)
         } catch {

@@ -17,10 +17,15 @@ actor Refunder {
     private let availability: RefundAvailability
     private let crashAfterSend: Bool
     private let logger: Logger
+    private let metrics: DaemonMetrics
     /// Jobs whose payment call is running in this process; the resumer leaves them alone.
     private var inFlight: Set<String> = []
 
-    init(store: JobStore, availability: RefundAvailability, crashAfterSend: Bool = false, logger: Logger) {
+    init(
+        store: JobStore, availability: RefundAvailability, crashAfterSend: Bool = false, logger: Logger,
+        metrics: DaemonMetrics = DaemonMetrics()
+    ) {
+        self.metrics = metrics
         self.store = store
         self.availability = availability
         self.crashAfterSend = crashAfterSend
@@ -73,6 +78,7 @@ actor Refunder {
             throw RefundRefusal.invoiceAlreadyUsed
         }
         guard let started = moved else { throw RefundRefusal.wrongState((try store.job(id: jobID) ?? job).state) }
+        metrics.refund(.started)
         logger.notice("refund started", metadata: ["job": "\(jobID)", "sats": "\(amountSats)", "uid": "\(actor.map { "\($0)" } ?? "-")"])
         let outcome = await pay(started, with: payer)
         if outcome.state == .failed { throw RefundRefusal.paymentFailed(outcome.state) }
@@ -159,6 +165,7 @@ actor Refunder {
     private func settle(_ job: JobRecord, reason: String) throws -> JobRecord? {
         let settled = try store.finishRefund(of: job.id, reason: reason)
         if settled != nil {
+            metrics.refund(.succeeded)
             logger.notice("refund paid", metadata: ["job": "\(job.id)", "sats": "\(job.refundAmountSats ?? 0)"])
         }
         return settled
@@ -167,6 +174,8 @@ actor Refunder {
     /// Back to `failed` (refundable again) once the backend says the payment failed.
     private func reopen(_ job: JobRecord, reason: String) throws -> JobRecord? {
         logger.warning("refund payment failed", metadata: ["job": "\(job.id)", "reason": "\(reason)"])
-        return try store.reopenRefund(of: job.id, reason: reason)
+        let reopened = try store.reopenRefund(of: job.id, reason: reason)
+        if reopened != nil { metrics.refund(.failed) }
+        return reopened
     }
 }

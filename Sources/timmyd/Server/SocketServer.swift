@@ -25,11 +25,13 @@ final class SocketServer: Sendable {
     private let slots: NIOLockedValueBox<ConnectionSlots>
     private let addresses: AddressLimiter
     private let listener = NIOLockedValueBox<Channel?>(nil)
+    private let metrics: DaemonMetrics?
 
     init(
         configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver? = nil,
-        group: EventLoopGroup, logger: Logger
+        group: EventLoopGroup, logger: Logger, metrics: DaemonMetrics? = nil
     ) {
+        self.metrics = metrics
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.nodeSetup = nodeSetup
@@ -100,6 +102,7 @@ final class SocketServer: Sendable {
                 IdleStateHandler(readTimeout: idle),
                 ProtocolSniffer { [self] framing, pipeline in
                     try self.configure(pipeline, for: framing, caller: caller, admission: admission)
+                    self.countOpen(channel, speaking: framing)
                 },
             ])
         }
@@ -125,6 +128,14 @@ final class SocketServer: Sendable {
                     settings: configuration.http, addresses: addresses, inAdminReserve: admission == .reserved,
                     logger: logger))
         }
+    }
+
+    /// The metrics' open connections by protocol, from the first byte until the connection closes.
+    private func countOpen(_ channel: Channel, speaking framing: ProtocolSniffer.Framing) {
+        guard let metrics else { return }
+        let kind: ConnectionProtocol = framing == .http ? .http : .jsonrpc
+        metrics.connectionOpened(kind)
+        channel.closeFuture.whenComplete { _ in metrics.connectionClosed(kind) }
     }
 
     /// A socket file left by a daemon that died is replaced; one a live daemon is

@@ -13,10 +13,7 @@ struct JobStats: Sendable, Equatable {
 
 extension JobStore {
     func stats() throws -> JobStats {
-        var byState = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, Int64(0)) })
-        for row in try database.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
-            if let state = row.string("state").flatMap(JobState.init(rawValue:)) { byState[state] = row.int("n") ?? 0 }
-        }
+        let byState = try countsByState()
         let taken = try database.queryOne(
             "SELECT COALESCE(SUM(amount_sats), 0) AS sats, COUNT(*) AS n FROM jobs WHERE paid_at IS NOT NULL "
                 + "AND error_reason IS NOT ?", [.text(JobFailure.paymentUnverified)])
@@ -26,5 +23,14 @@ extension JobStore {
         return JobStats(
             jobsByState: byState, paidJobs: taken?.int("n") ?? 0, satsTaken: taken?.int("sats") ?? 0,
             provisioningMilliseconds: durations)
+    }
+
+    /// Jobs in each state, with zero for a state no job is in (also read at each metrics scrape).
+    func countsByState() throws -> [JobState: Int64] {
+        var byState = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, Int64(0)) })
+        for row in try database.query("SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+            if let state = row.string("state").flatMap(JobState.init(rawValue:)) { byState[state] = row.int("n") ?? 0 }
+        }
+        return byState
     }
 }
