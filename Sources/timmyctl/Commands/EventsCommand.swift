@@ -3,6 +3,7 @@ import Protocol
 
 struct Events: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "events",
         abstract: "List operator events: failed jobs, refunds needed or failed, stalled setups, upstream outages, orphans (admin).",
         discussion: """
             One event per line: id, time, kind, job, summary and how its webhook delivery stands. \
