@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Protocol", targets: ["Protocol"]),
         .executable(name: "timmyd", targets: ["timmyd"]),
         .executable(name: "timmyctl", targets: ["timmyctl"]),
+        .executable(name: "timmy-bench", targets: ["timmy-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -48,6 +49,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measures the running daemon beside raw baselines (README, "Performance").
+        .executableTarget(name: "timmy-bench", dependencies: ["Protocol", "CSQLite"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
