@@ -57,7 +57,11 @@ let package = Package(
         .testTarget(
             name: "TimmydTests",
             // NIOEmbedded: connection handlers tested on an in-memory channel.
-            dependencies: ["timmyd", .product(name: "NIOEmbedded", package: "swift-nio")]),
+            // NIOTestUtils: NIO's ByteToMessageDecoderVerifier for the line framing.
+            dependencies: [
+                "timmyd", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "IntegrationTests", dependencies: ["Protocol", "timmyd", "timmyctl"],
             // Run as `nobody` through setpriv by ConnectionHog, not a resource of the tests.
