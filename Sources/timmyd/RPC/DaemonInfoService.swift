@@ -38,11 +38,14 @@ struct DaemonInfoService: Sendable {
                 "volumeSizeGb": .int(plan.volumeSizeGB),
             ],
             "nodeSetupReports": .bool(configuration.nodeSetup.reportsEnabled && provider.rendersUserData),
-            "nodeSetupSteps": .array(
-                NodeSetupStep.allCases.map { ["step": $0.json, "number": .int(Int64($0.number)), "summary": .string($0.summary)] }),
+            "nodeSetupSteps": Self.nodeSetupSteps,
             "caller": ["uid": .int(Int64(caller.uid)), "role": .string(caller.role.rawValue)],
         ])
     }
+
+    /// The same for every call: built once, not on every daemon.info.
+    static let nodeSetupSteps = JSONValue.array(
+        NodeSetupStep.allCases.map { ["step": $0.json, "number": .int(Int64($0.number)), "summary": .string($0.summary)] })
 
     func discover(_ params: JSONValue?, _ caller: Caller) async throws -> MethodOutcome {
         _ = try JSONFields(params, allowed: [])

@@ -36,6 +36,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var closing = false
     /// Where this connection's requests run: its own event loop (see EventLoopTaskExecutor).
     private var loopExecutor: EventLoopTaskExecutor?
+    private var flushScheduled = false
 
     init(dispatcher: Dispatcher, caller: Caller, limits: CallerLimits, logger: Logger) {
         var caller = caller
@@ -85,8 +86,20 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         answered.futureResult.assumeIsolated().whenSuccess { answer in
             // A line counts until its reply is written, so an unread socket stops the reading.
             guard let reply = answer.reply else { return self.finished(answer.followUps, context: context) }
-            context.writeAndFlush(self.wrapOutboundOut(Self.encode(reply, allocator: context.channel.allocator)))
+            context.write(self.wrapOutboundOut(Self.encode(reply, allocator: context.channel.allocator)))
                 .assumeIsolated().whenComplete { _ in self.finished(answer.followUps, context: context) }
+            self.flushSoon(context: context)
+        }
+    }
+
+    /// One flush for all the replies finished in this turn of the event loop: pipelined
+    /// requests that arrived together leave in one write instead of one write each.
+    private func flushSoon(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
         }
     }
 
