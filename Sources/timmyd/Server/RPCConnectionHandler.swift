@@ -192,9 +192,12 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     }
 
     static func encode(_ value: JSONValue, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        buffer.writeString(value.serialized())
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        value.write(into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        var buffer = allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
         return buffer
     }
 }
