@@ -8,6 +8,7 @@ let package = Package(
         .library(name: "Protocol", targets: ["Protocol"]),
         .executable(name: "timmyd", targets: ["timmyd"]),
         .executable(name: "timmyctl", targets: ["timmyctl"]),
+        .executable(name: "timmy-bench", targets: ["timmy-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -53,13 +54,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Measures the running daemon beside raw baselines (README, "Performance").
+        .executableTarget(name: "timmy-bench", dependencies: ["Protocol", "CSQLite"]),
 
         .testTarget(name: "ProtocolTests", dependencies: ["Protocol"]),
         .testTarget(name: "QRCodeTests", dependencies: ["QRCode"]),
         .testTarget(
             name: "TimmydTests",
             // NIOEmbedded: connection handlers tested on an in-memory channel.
-            dependencies: ["timmyd", .product(name: "NIOEmbedded", package: "swift-nio")]),
+            // NIOTestUtils: NIO's ByteToMessageDecoderVerifier for the line framing.
+            dependencies: [
+                "timmyd", .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]),
         .testTarget(
             name: "IntegrationTests",
             // Logging: the in-process daemon's logs recorded in memory (RecordingLogHandler).

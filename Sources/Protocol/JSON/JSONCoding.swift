@@ -41,6 +41,14 @@ extension JSONValue {
 
     /// Compact JSON with sorted keys and no newline, so a value always fits on one wire line.
     public func serialized() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        write(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The same text from jansson's own dump: the reference `write(into:)` is tested against.
+    func janssonSerialized() -> String {
         let node = makeJansson()
         defer { json_decref(node) }
         guard let text = json_dumps(node, cjansson_compact_flags()) else { return "null" }

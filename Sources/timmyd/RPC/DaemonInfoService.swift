@@ -28,8 +28,8 @@ struct DaemonInfoService: Sendable {
             caller: .init(uid: Int64(caller.uid), role: caller.role))
     }
 
-    /// The OpenRPC document, generated from the method descriptors.
-    func discover(_ params: NoParams, _ caller: Caller) async throws -> DiscoveryDocument {
-        DiscoveryDocument(RPCDiscovery.document())
-    }
+    /// The OpenRPC document, generated from the method descriptors once: it cannot change while the daemon runs.
+    func discover(_ params: NoParams, _ caller: Caller) async throws -> DiscoveryDocument { Self.document }
+
+    private static let document = DiscoveryDocument(RPCDiscovery.document())
 }

@@ -2,7 +2,7 @@ import NIOCore
 
 /// What the line decoder hands on: a complete line, or the news that a line
 /// ran past the limit (after which the connection is closed).
-enum InboundFrame {
+enum InboundFrame: Equatable {
     case line(ByteBuffer)
     case tooLong(limit: Int)
 }

@@ -2,8 +2,8 @@ import Logging
 import NIOCore
 import Protocol
 
-/// Serves JSON-RPC on one connection: each line is dispatched on its own task,
-/// replies are written as they finish, and watch notifications follow their
+/// Serves JSON-RPC on one connection: each line is dispatched on its own task (run on
+/// the connection's event loop), replies are written as they finish, and watch notifications follow their
 /// reply. When the caller shuts down its write side, the connection stays open
 /// until every reply (and every watch) is done, then closes.
 ///
@@ -18,6 +18,7 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     typealias OutboundOut = ByteBuffer
 
     private typealias FollowUps = [@Sendable (NotificationSink) async -> Void]
+    private typealias Answer = (reply: JSONValue?, followUps: FollowUps)
 
     private let dispatcher: Dispatcher
     private let caller: Caller
@@ -33,6 +34,9 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     private var readPending = false
     private var inputClosed = false
     private var closing = false
+    /// Where this connection's requests run: its own event loop (see EventLoopTaskExecutor).
+    private var loopExecutor: EventLoopTaskExecutor?
+    private var flushScheduled = false
 
     init(dispatcher: Dispatcher, caller: Caller, limits: CallerLimits, logger: Logger) {
         var caller = caller
@@ -75,36 +79,56 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
         let bytes = Array(line.readableBytesView)
         let dispatcher = self.dispatcher
         let caller = self.caller
-        let channel = context.channel
-        context.eventLoop.makeFutureWithTask { () -> FollowUps in
-            await Self.answer(line: bytes, caller: caller, dispatcher: dispatcher, channel: channel)
-        }.assumeIsolated().whenComplete { result in
-            self.inFlight -= 1
-            if case .success(let followUps) = result, !followUps.isEmpty {
-                self.follow(followUps, context: context)
-            }
-            self.startQueued(context: context)
-            self.resumeReadingIfAllowed(context: context)
-            self.closeIfDone(context: context)
+        let answered = context.eventLoop.makePromise(of: Answer.self)
+        Task(executorPreference: executor(context)) {
+            answered.succeed(await dispatcher.handle(line: bytes, caller: caller))
+        }
+        answered.futureResult.assumeIsolated().whenSuccess { answer in
+            // A line counts until its reply is written, so an unread socket stops the reading.
+            guard let reply = answer.reply else { return self.finished(answer.followUps, context: context) }
+            context.write(self.wrapOutboundOut(Self.encode(reply, allocator: context.channel.allocator)))
+                .assumeIsolated().whenComplete { _ in self.finished(answer.followUps, context: context) }
+            self.flushSoon(context: context)
         }
     }
 
-    /// Answers one line; returns once the reply is written (or the connection is gone).
-    private static func answer(line: [UInt8], caller: Caller, dispatcher: Dispatcher, channel: Channel) async -> FollowUps {
-        let (reply, followUps) = await dispatcher.handle(line: line, caller: caller)
-        if let reply {
-            _ = try? await channel.writeAndFlush(encode(reply, allocator: channel.allocator)).get()
+    /// One flush for all the replies finished in this turn of the event loop: pipelined
+    /// requests that arrived together leave in one write instead of one write each.
+    private func flushSoon(context: ChannelHandlerContext) {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute {
+            self.flushScheduled = false
+            context.flush()
         }
-        return followUps
+    }
+
+    /// One line's reply is written (or the connection is gone): room for the next.
+    private func finished(_ followUps: FollowUps, context: ChannelHandlerContext) {
+        inFlight -= 1
+        if !followUps.isEmpty { follow(followUps, context: context) }
+        startQueued(context: context)
+        resumeReadingIfAllowed(context: context)
+        closeIfDone(context: context)
+    }
+
+    private func executor(_ context: ChannelHandlerContext) -> EventLoopTaskExecutor {
+        if let loopExecutor { return loopExecutor }
+        let made = EventLoopTaskExecutor(eventLoop: context.eventLoop)
+        loopExecutor = made
+        return made
     }
 
     /// Runs watch notifications on the same connection; they do not hold an in-flight slot.
     private func follow(_ followUps: FollowUps, context: ChannelHandlerContext) {
         following += 1
         let sink = ChannelNotificationSink(channel: context.channel)
-        context.eventLoop.makeFutureWithTask {
+        let done = context.eventLoop.makePromise(of: Void.self)
+        Task(executorPreference: executor(context)) {
             for followUp in followUps { await followUp(sink) }
-        }.assumeIsolated().whenComplete { _ in
+            done.succeed()
+        }
+        done.futureResult.assumeIsolated().whenComplete { _ in
             self.following -= 1
             self.closeIfDone(context: context)
         }
@@ -168,9 +192,12 @@ final class RPCConnectionHandler: ChannelDuplexHandler {
     }
 
     static func encode(_ value: JSONValue, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var buffer = allocator.buffer(capacity: 256)
-        buffer.writeString(value.serialized())
-        buffer.writeInteger(UInt8(ascii: "\n"))
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        value.write(into: &bytes)
+        bytes.append(UInt8(ascii: "\n"))
+        var buffer = allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
         return buffer
     }
 }
