@@ -49,10 +49,23 @@ struct TimmyDaemon: AsyncParsableCommand {
         let logger = Logger(label: "timmyd")
         ShutdownSignal.install()
         do {
-            let daemon = try await Daemon.start(configuration: configuration, logger: logger)
-            await ShutdownSignal.wait()
-            logger.info("shutting down")
-            await daemon.stop()
+            let systemd = try SystemdEnvironment.takeFromProcess()
+            let daemon = try await Daemon.start(configuration: configuration, logger: logger, systemd: systemd)
+            // The signal (even one that came during start) asks for the graceful stop;
+            // a failing service ends the group on its own, and then this task is moot.
+            let signalWatch = Task {
+                await ShutdownSignal.wait()
+                logger.info("shutting down")
+                await daemon.stop()
+            }
+            do {
+                try await daemon.waitUntilStopped()
+            } catch {
+                signalWatch.cancel()
+                logger.critical("stopped because a service failed: \(error)")
+                throw ExitCode(70)  // EX_SOFTWARE
+            }
+            _ = await signalWatch.result
         } catch let error as ConfigurationError {
             logger.critical("cannot start: \(error)")
             throw ExitCode(78)

@@ -103,7 +103,7 @@ check "no Swift toolchain in the root; the binaries find every library and no Sw
 
 check "dpkg lists the package installed, with its files" '
     [[ $(dpkg-query -W -f="\${Status}" timmyd) == "install ok installed" ]]
-    for file in /usr/bin/timmyd /usr/bin/timmyctl /lib/systemd/system/timmyd.service \
+    for file in /usr/bin/timmyd /usr/bin/timmyctl /lib/systemd/system/timmyd.service /lib/systemd/system/timmyd.socket \
         /usr/lib/sysusers.d/timmyd.conf /usr/lib/tmpfiles.d/timmyd.conf /etc/timmyd/timmyd.env \
         /usr/share/man/man1/timmyd.1.gz /usr/share/man/man1/timmyctl.1.gz \
         /usr/share/doc/timmyd/copyright /usr/share/doc/timmyd/changelog.Debian.gz; do
@@ -111,11 +111,27 @@ check "dpkg lists the package installed, with its files" '
     done
     dpkg-query -W -f="\${Conffiles}" timmyd | grep -q "^ /etc/timmyd/timmyd.env "'
 
-check "the unit starts /usr/bin/timmyd with the packaged paths and is enabled, not started (no systemd running)" '
+check "the units start /usr/bin/timmyd with the packaged paths on the socket, are enabled, not started (no systemd running)" '
     grep -q "^ExecStart=/usr/bin/timmyd .*--env-file /etc/timmyd/timmyd.env" /lib/systemd/system/timmyd.service
+    grep -qx "Type=notify" /lib/systemd/system/timmyd.service
+    grep -qx "Requires=timmyd.socket" /lib/systemd/system/timmyd.service
+    grep -qx "ListenStream=/run/timmyd/timmyd.sock" /lib/systemd/system/timmyd.socket
+    grep -qx "SocketMode=0660" /lib/systemd/system/timmyd.socket
+    grep -qx "SocketGroup=timmy" /lib/systemd/system/timmyd.socket
     [[ $(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]
-    if grep -q /usr/local /lib/systemd/system/timmyd.service; then exit 1; fi
-    systemd-analyze verify /lib/systemd/system/timmyd.service'
+    [[ $(readlink /etc/systemd/system/sockets.target.wants/timmyd.socket) == /lib/systemd/system/timmyd.socket ]]
+    if grep -q /usr/local /lib/systemd/system/timmyd.service /lib/systemd/system/timmyd.socket; then exit 1; fi
+    systemd-analyze verify /lib/systemd/system/timmyd.socket /lib/systemd/system/timmyd.service'
+
+# The sandboxing score of the installed unit (0 is best, 10 worst). It was 2.2 before
+# socket activation let the unit drop its last capability; it must not get worse than
+# this threshold (lower it when the unit gets tighter).
+exposure_threshold=1.8
+check "systemd-analyze security: timmyd.service exposure at most $exposure_threshold" "
+    report=\$(systemd-analyze security --offline=true --no-pager /lib/systemd/system/timmyd.service 2>&1)
+    score=\$(sed -n 's/.*Overall exposure level for timmyd.service: \\([0-9.]*\\).*/\\1/p' <<<\"\$report\")
+    [[ -n \$score ]] || { echo \"\$report\"; exit 1; }
+    awk -v score=\"\$score\" -v limit=$exposure_threshold 'BEGIN { exit !(score <= limit) }' || { echo \"\$report\"; exit 1; }"
 
 check "groups timmy and timmy-admin exist (systemd-sysusers)" '
     getent group timmy && getent group timmy-admin'
@@ -165,6 +181,8 @@ check "timmyd starts on stubs as the unit starts it; timmyctl info answers root 
     wait \$daemon
     [[ ! -e /run/timmyd/timmyd.sock ]]"
 
+log "$(in_root 'systemd-analyze security --offline=true --no-pager /lib/systemd/system/timmyd.service 2>&1 | tail -n 1') (CI threshold $exposure_threshold)"
+
 # --- Upgrade: the same package with a higher version, over an edited conffile ----------------
 version=$(dpkg-deb -f "$package" Version)
 newer=$version.1
@@ -180,7 +198,8 @@ check "an upgrade keeps the edited conffile (no prompt), its mode, the state and
     tail -n 1 /etc/timmyd/timmyd.env | grep -qx '# kept across upgrade and remove'
     [[ \$(stat -c '%a %U' /etc/timmyd/timmyd.env) == '600 root' ]]
     sha256sum --check --quiet /root/master.key.sha256
-    [[ \$(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]"
+    [[ \$(readlink /etc/systemd/system/multi-user.target.wants/timmyd.service) == /lib/systemd/system/timmyd.service ]]
+    [[ \$(readlink /etc/systemd/system/sockets.target.wants/timmyd.socket) == /lib/systemd/system/timmyd.socket ]]"
 
 # --- Remove: the configuration and the state stay -------------------------------------------
 in_root 'apt-get -q remove -y timmyd' >"$work/remove.log" 2>&1 ||
@@ -188,6 +207,7 @@ in_root 'apt-get -q remove -y timmyd' >"$work/remove.log" 2>&1 ||
 check "remove takes the programs and keeps the conffile (as edited) and the state" '
     [[ $(dpkg-query -W -f="\${Status}" timmyd) == "deinstall ok config-files" ]]
     [[ ! -e /usr/bin/timmyd && ! -e /usr/bin/timmyctl && ! -e /lib/systemd/system/timmyd.service ]]
+    [[ ! -e /lib/systemd/system/timmyd.socket ]]
     tail -n 1 /etc/timmyd/timmyd.env | grep -qx "# kept across upgrade and remove"
     [[ -s /var/lib/timmyd/master.key ]]'
 

@@ -7,7 +7,7 @@ enum Alerts {
     static func workers(
         configuration: DaemonConfiguration, database: SQLiteDatabase, watcher: PaymentWatcher, cloudHealth: UpstreamHealth,
         http: HTTPClient, logger: Logger
-    ) -> [@Sendable () async -> Void] {
+    ) -> [(name: String, run: @Sendable () async -> Void)] {
         let settings = configuration.alerts
         let events = OperatorEventStore(database: database)
         var upstreams = [AlertMonitor.Upstream(name: "payments", summary: "the payments backend", health: { watcher.backendHealth })]
@@ -16,10 +16,10 @@ enum Alerts {
         }
         let monitor = AlertMonitor(
             events: events, upstreams: upstreams, nodeSetup: configuration.nodeSetup, settings: settings, logger: logger)
-        var workers: [@Sendable () async -> Void] = [{ await monitor.run() }]
+        var workers: [(name: String, run: @Sendable () async -> Void)] = [("alert-monitor", { await monitor.run() })]
         if let url = settings.webhookURL {
             let sender = AlertSender(events: events, webhookURL: url, http: http, settings: settings, logger: logger)
-            workers.append { await sender.run() }
+            workers.append(("alert-sender", { await sender.run() }))
             logger.info("operator alerts are posted to the configured ALERT_WEBHOOK_URL")
         } else {
             logger.notice("no ALERT_WEBHOOK_URL: operator events are recorded only (timmyctl events)")

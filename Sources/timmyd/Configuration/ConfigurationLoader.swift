@@ -59,6 +59,8 @@ struct ConfigurationLoader {
             faultCrashAfterRefundSent: boolean("TIMMY_FAULT_CRASH_AFTER_REFUND_SENT"),
             faultCrashBeforeRecording: try phase("TIMMY_FAULT_CRASH_BEFORE_RECORDING"),
             faultStubPaymentReport: try stubPaymentFault(),
+            faultServiceFailsAfterMilliseconds: try integer(
+                "TIMMY_FAULT_SERVICE_FAILS_AFTER_MS", default: 0, in: 0...86_400_000),
             lnbits: try lnbitsSettings(),
             digitalOcean: try digitalOceanSettings(),
             tailscale: try tailscaleSettings(),

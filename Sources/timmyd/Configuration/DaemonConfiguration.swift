@@ -94,6 +94,9 @@ struct DaemonConfiguration: Sendable {
     var faultCrashBeforeRecording: ProvisionPhase?
     /// Fault injection: the stub payment backend misreports paid invoices this way.
     var faultStubPaymentReport: StubPaymentFault? = nil
+    /// Fault injection: a background service fails this many milliseconds after the
+    /// daemon starts serving (0: off), to prove one failure stops the whole daemon.
+    var faultServiceFailsAfterMilliseconds: Int64 = 0
 
     var lnbits: LNbitsSettings?
     var digitalOcean: DigitalOceanSettings?

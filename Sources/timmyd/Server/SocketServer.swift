@@ -13,8 +13,10 @@ import Protocol
 /// (newline-delimited JSON-RPC) or an `HTTPConnectionHandler` (HTTP/1.1 from a web
 /// proxy), told apart by the connection's first byte.
 ///
-/// Room is left for a socket passed in by systemd (`LISTEN_FDS`, through
-/// `ServerBootstrap.withBoundSocket`).
+/// Under systemd socket activation it serves on the socket the unit made
+/// (`handedOverDescriptor`, through `ServerBootstrap.withBoundSocket`) and never
+/// touches that file: its mode and group are the unit's, and it outlives the daemon.
+/// The per-connection credential checks are the same either way.
 final class SocketServer: Sendable {
     private let configuration: DaemonConfiguration
     private let dispatcher: Dispatcher
@@ -26,12 +28,15 @@ final class SocketServer: Sendable {
     private let addresses: AddressLimiter
     private let listener = NIOLockedValueBox<Channel?>(nil)
     private let metrics: DaemonMetrics?
+    /// A listening socket from systemd (`LISTEN_FDS`), or nil to bind `configuration.socketPath`.
+    private let handedOverDescriptor: Int32?
 
     init(
         configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver? = nil,
-        group: EventLoopGroup, logger: Logger, metrics: DaemonMetrics? = nil
+        group: EventLoopGroup, handedOverDescriptor: Int32? = nil, logger: Logger, metrics: DaemonMetrics? = nil
     ) {
         self.metrics = metrics
+        self.handedOverDescriptor = handedOverDescriptor
         self.configuration = configuration
         self.dispatcher = dispatcher
         self.nodeSetup = nodeSetup
@@ -47,12 +52,38 @@ final class SocketServer: Sendable {
     }
 
     func start() async throws {
-        let path = configuration.socketPath
-        try Self.removeStaleSocket(at: path)
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.allowRemoteHalfClosure, value: true)
             .childChannelInitializer { [self] channel in self.initialize(channel) }
+        if let handedOverDescriptor {
+            try await serve(handedOver: handedOverDescriptor, with: bootstrap)
+        } else {
+            try await bindAndServe(with: bootstrap)
+        }
+        if !configuration.http.trustForwardedFor {
+            // Behind nginx this means every web buyer shares one allowance: three unpaid jobs block everyone.
+            logger.warning(
+                "HTTP_TRUST_FORWARDED_FOR is off: every HTTP caller counts as the one address \"unix\" for the per-address limits (unpaid jobs, connections, event streams, create rate); with nginx in front, set HTTP_TRUST_FORWARDED_FOR=true"
+            )
+        }
+    }
+
+    private func serve(handedOver descriptor: Int32, with bootstrap: ServerBootstrap) async throws {
+        let path = try HandedOverSocket.check(descriptor)
+        let channel: Channel
+        do {
+            channel = try await bootstrap.withBoundSocket(descriptor).get()
+        } catch {
+            throw ConfigurationError("cannot serve on the socket systemd passed (\(path)): \(error)")
+        }
+        listener.withLockedValue { $0 = channel }
+        logger.info("listening on the socket systemd passed", metadata: ["socket": "\(path)"])
+    }
+
+    private func bindAndServe(with bootstrap: ServerBootstrap) async throws {
+        let path = configuration.socketPath
+        try Self.removeStaleSocket(at: path)
         // Create the socket file with no access for others until its mode and group are set.
         let previousMask = umask(0o077)
         let channel: Channel
@@ -66,19 +97,16 @@ final class SocketServer: Sendable {
         listener.withLockedValue { $0 = channel }
         try applyOwnership(path)
         logger.info("listening", metadata: ["socket": "\(path)", "mode": "\(String(configuration.socketMode, radix: 8))"])
-        if !configuration.http.trustForwardedFor {
-            // Behind nginx this means every web buyer shares one allowance: three unpaid jobs block everyone.
-            logger.warning(
-                "HTTP_TRUST_FORWARDED_FOR is off: every HTTP caller counts as the one address \"unix\" for the per-address limits (unpaid jobs, connections, event streams, create rate); with nginx in front, set HTTP_TRUST_FORWARDED_FOR=true"
-            )
-        }
     }
 
-    /// Stops accepting; open connections finish their current work.
+    /// Stops accepting; open connections finish their current work. A socket systemd
+    /// passed stays (systemd queues new callers on it and starts the daemon again).
     func stop() async {
         guard let channel = listener.withLockedValue({ $0 }) else { return }
         try? await channel.close()
-        unlink(configuration.socketPath)
+        if handedOverDescriptor == nil {
+            unlink(configuration.socketPath)
+        }
     }
 
     /// Reads the peer's credentials first: whether a connection may have a slot depends

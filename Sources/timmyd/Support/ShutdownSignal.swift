@@ -33,6 +33,13 @@ enum ShutdownSignal {
         action.sa_flags = SA_RESTART
         sigaction(SIGTERM, &action, nil)
         sigaction(SIGINT, &action, nil)
+        // A launcher may exec timmyd with these blocked (systemd-socket-activate does):
+        // a blocked SIGTERM would never reach the handler.
+        var stopSignals = sigset_t()
+        sigemptyset(&stopSignals)
+        sigaddset(&stopSignals, SIGTERM)
+        sigaddset(&stopSignals, SIGINT)
+        pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
     }
 
     /// Returns once SIGTERM or SIGINT arrived (at any time after `install()`).

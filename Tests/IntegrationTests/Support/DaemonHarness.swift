@@ -9,6 +9,10 @@ final class DaemonHarness {
     let stateDirectory: String
     let logPath: String
     var environment: [String: String]
+    /// A program (and its arguments) that starts timmyd, e.g. `systemd-socket-activate`; empty: timmyd itself.
+    var launcher: [String] = []
+    /// The umask the daemon (or its launcher) starts with.
+    var umask = "022"
     private(set) var process: Process?
 
     /// Quick stub defaults; a test overrides what it needs. Tests buy many nodes over HTTP
@@ -64,8 +68,8 @@ final class DaemonHarness {
         // descriptor number another test thread has already reused.
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments =
-            ["-c", "exec \"$0\" \"$@\" >>\"$TIMMY_TEST_LOG\" 2>&1", Binaries.timmyd, "--socket", socketPath,
-             "--state-dir", stateDirectory] + extraArguments
+            ["-c", "umask \(umask); exec \"$0\" \"$@\" >>\"$TIMMY_TEST_LOG\" 2>&1"] + launcher
+            + [Binaries.timmyd, "--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
         process.environment = ["PATH": "/usr/bin:/bin", "TIMMY_TEST_LOG": logPath].merging(environment) { _, new in new }
         try process.run()
         self.process = process
