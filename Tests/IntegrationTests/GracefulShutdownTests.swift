@@ -6,7 +6,9 @@ import Testing
 /// service in reverse start order and loses nothing; one failing service stops them all.
 @Suite(.serialized)
 struct GracefulShutdownTests {
-    static let stopOrder = ["systemd-notify", "socket-server", "payment-watcher", "refunder", "key-retention", "provisioner"]
+    static let stopOrder = [
+        "systemd-notify", "socket-server", "payment-watcher", "refunder", "key-retention", "alert-monitor", "provisioner",
+    ]
 
     @Test func sigtermStopsEachServiceInReverseStartOrder() throws {
         let daemon = try DaemonHarness().start()

@@ -36,7 +36,8 @@ struct InProcessDaemonTests {
         #expect(FileManager.default.fileExists(atPath: folder.file("timmyd.sock")))
         #expect(
             daemon.serviceNames == [
-                "provisioner", "key-retention", "refunder", "payment-watcher", "socket-server", "systemd-notify",
+                "provisioner", "alert-monitor", "key-retention", "refunder", "payment-watcher", "socket-server",
+                "systemd-notify",
             ])
         await daemon.stop()
         try await daemon.waitUntilStopped()
