@@ -67,7 +67,12 @@ actor Refunder {
         // the first job's payment. The unique index on the hash decides a race; this check
         // only answers the common case before anything moves.
         let paymentHash = invoice.paymentHash.lowercased()
-        if try store.jobRefunding(toPaymentHash: paymentHash) != nil { throw RefundRefusal.invoiceAlreadyUsed }
+        if let holder = try store.jobRefunding(toPaymentHash: paymentHash) {
+            // This job's own refund, started by a concurrent call since the job was read
+            // above: the job is no longer refundable, which is what the caller must hear.
+            guard holder != jobID else { throw RefundRefusal.wrongState((try store.job(id: jobID) ?? job).state) }
+            throw RefundRefusal.invoiceAlreadyUsed
+        }
 
         let amountSats = (invoice.amountMsat ?? 0) / 1000
         let moved: JobRecord?
