@@ -14,14 +14,18 @@ struct SystemdActivationTests {
         return daemon
     }
 
-    // Disabled: the daemon serves on the handed-over socket (timmyctl answers by hand),
-    // but this test stalls before its SIGTERM; not yet found why.
-    @Test(.disabled("stalls before the SIGTERM under systemd-socket-activate; see the branch report"))
-    func servesJSONRPCAndTimmyctlOnAHandedOverSocketAndLeavesItsFileAlone() throws {
+    /// systemd-socket-activate makes the socket file (always mode 0644, whatever the
+    /// umask; timmyd's own is 0660) and waits for the first caller before it execs
+    /// timmyd in its place with the listening socket as descriptor 3.
+    @Test func servesJSONRPCAndTimmyctlOnAHandedOverSocketAndLeavesItsFileAlone() throws {
         let daemon = Self.socketActivated(try DaemonHarness())
-        // The socket file is made by the launcher with this umask: 0750, not timmyd's 0660.
-        daemon.umask = "027"
-        try daemon.start()
+        try daemon.launch()
+        // Before any caller the file can only be the launcher's: timmyd is not running yet.
+        let deadline = Date().addingTimeInterval(20)
+        while !FileManager.default.fileExists(atPath: daemon.socketPath) && Date() < deadline { usleep(10_000) }
+        let launchersSocket = try Self.inode(daemon.socketPath)
+        #expect(try Self.mode(daemon.socketPath) == 0o644)
+        try daemon.waitUntilServing()
         #expect(daemon.log_().contains("listening on the socket systemd passed"), "\(daemon.log_())")
 
         let info = try daemon.call("daemon.info")
@@ -33,10 +37,13 @@ struct SystemdActivationTests {
         let job = try daemon.create()
         #expect(try daemon.status(job).state == .awaitingPayment)
 
-        #expect(try Self.mode(daemon.socketPath) == 0o750)
+        // Served on the launcher's socket: not replaced, mode not changed.
+        #expect(try Self.inode(daemon.socketPath) == launchersSocket)
+        #expect(try Self.mode(daemon.socketPath) == 0o644)
         #expect(daemon.stop() == 0, "\(daemon.log_())")
         // Not unlinked: the socket is systemd's (the unit's RemoveOnStop= decides).
-        #expect(try Self.mode(daemon.socketPath) == 0o750)
+        #expect(try Self.inode(daemon.socketPath) == launchersSocket)
+        #expect(try Self.mode(daemon.socketPath) == 0o644)
     }
 
     @Test func aDaemonWithoutAHandedOverSocketStillBindsItsOwn() throws {
@@ -80,6 +87,12 @@ struct SystemdActivationTests {
         #expect(!notify.lines.contains("WATCHDOG=1"), "\(notify.lines)")
         #expect(daemon.stop() == 0)
         #expect(notify.waitFor("STOPPING=1", timeout: 5))
+    }
+
+    private static func inode(_ path: String) throws -> UInt {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw HarnessError("\(path) is gone") }
+        return UInt(info.st_ino)
     }
 
     private static func mode(_ path: String) throws -> Int {

@@ -13,7 +13,7 @@ final class DaemonHarness {
     var launcher: [String] = []
     /// The umask the daemon (or its launcher) starts with.
     var umask = "022"
-    private(set) var process: Process?
+    private(set) var process: (any DaemonProcess)?
 
     /// Quick stub defaults; a test overrides what it needs. Tests buy many nodes over HTTP
     /// in a few seconds, so the create rate limit is raised here and tested on its own.
@@ -45,7 +45,14 @@ final class DaemonHarness {
     /// Starts the daemon and waits until its socket answers.
     @discardableResult
     func start(extraArguments: [String] = []) throws -> DaemonHarness {
-        let process = try launch(extraArguments: extraArguments)
+        try launch(extraArguments: extraArguments)
+        return try waitUntilServing()
+    }
+
+    /// Waits until the launched daemon's socket answers.
+    @discardableResult
+    func waitUntilServing() throws -> DaemonHarness {
+        guard let process else { throw HarnessError("timmyd was not launched") }
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
             if (try? RPCClient(socketPath: socketPath).call("daemon.info")) != nil {
@@ -61,17 +68,26 @@ final class DaemonHarness {
 
     /// Starts the daemon without waiting for it to answer.
     @discardableResult
-    func launch(extraArguments: [String] = []) throws -> Process {
-        let process = Process()
+    func launch(extraArguments: [String] = []) throws -> any DaemonProcess {
         // The shell appends the daemon's output to the log and then becomes the daemon
         // (same pid). Handing Process a FileHandle instead risks a double close of a
         // descriptor number another test thread has already reused.
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments =
+        let arguments =
             ["-c", "umask \(umask); exec \"$0\" \"$@\" >>\"$TIMMY_TEST_LOG\" 2>&1"] + launcher
             + [Binaries.timmyd, "--socket", socketPath, "--state-dir", stateDirectory] + extraArguments
-        process.environment = ["PATH": "/usr/bin:/bin", "TIMMY_TEST_LOG": logPath].merging(environment) { _, new in new }
-        try process.run()
+        let environment = ["PATH": "/usr/bin:/bin", "TIMMY_TEST_LOG": logPath].merging(environment) { _, new in new }
+        let process: any DaemonProcess
+        if launcher.isEmpty {
+            let foundationProcess = Process()
+            foundationProcess.executableURL = URL(fileURLWithPath: "/bin/sh")
+            foundationProcess.arguments = arguments
+            foundationProcess.environment = environment
+            try foundationProcess.run()
+            process = foundationProcess
+        } else {
+            // A launcher may close the descriptor Foundation watches its child by (see SpawnedProcess).
+            process = try SpawnedProcess(path: "/bin/sh", arguments: arguments, environment: environment)
+        }
         self.process = process
         return process
     }
