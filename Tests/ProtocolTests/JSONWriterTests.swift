@@ -5,7 +5,7 @@ import Testing
 @Suite struct JSONWriterTests {
     static let samples: [JSONValue] = [
         .null, true, false, 0, -1, .int(Int64.max), .int(Int64.min), 1_000_000,
-        .double(0.1), .double(-0.0), .double(123), .double(1e20), .double(1e-7), .double(1.5e300), .double(5e-324),
+        .double(0.1), .double(-0.0), .double(123), .double(1e20), .double(1e-7), .double(1.5e300), .double(Double.leastNonzeroMagnitude),
         .double(.greatestFiniteMagnitude), .double(-2.5), .double(.nan), .double(.infinity),
         "", "plain", "quote \" backslash \\ slash /", "tab\t newline\n return\r back\u{08} feed\u{0C}",
         "\u{00}\u{01}\u{1F}\u{7F}", "é ü 日本 🚀 \u{2028}", [], [:], [1, "two", [3], ["four": 4]],

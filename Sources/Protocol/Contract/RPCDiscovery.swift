@@ -90,12 +90,14 @@ public enum RPCDiscovery {
 public enum RPCSchemaComponents {
     public static let referencePrefix = "#/components/schemas/"
 
-    static let types: [any RPCSchemaComponent.Type] = [
+    static var types: [any RPCSchemaComponent.Type] {
+        [
         JobState.self, NodeSetupStep.self, NodeSetupState.self, NodeSetupStatus.self, InvoiceInfo.self, NodeInfo.self,
         JobStatus.self, CreateJobResult.self, ClaimKeyResult.self, ConfirmKeyResult.self, BackupSummary.self,
         BackupChunk.self, PlanInfo.self, DaemonInfo.self, AdminJob.self, AdminJobDetail.self, JobPage.self,
         AdminStats.self, UserDataRenderResult.self, ReconcileResult.self, OperatorEventEntry.self, OperatorEventsPage.self,
-    ]
+        ]
+    }
 
     public static var all: [String: JSONSchema] {
         var schemas = SharedStrings.components

@@ -22,7 +22,7 @@ struct TokenFileTests {
         chown(shared, DaemonHarness.nobody, DaemonHarness.nobody)
         chmod(shared, 0o777)
         let bait = shared + "/bait"
-        FileManager.default.createFile(atPath: bait, contents: nil, attributes: [.posixPermissions: 0o666])
+        #expect(FileManager.default.createFile(atPath: bait, contents: nil, attributes: [.posixPermissions: 0o666]))
         chown(bait, DaemonHarness.nobody, DaemonHarness.nobody)
         symlink(bait, shared + "/tokens")
         // The next few hundred pids' temporary names, as the attacker would plant them.
@@ -31,7 +31,7 @@ struct TokenFileTests {
         var planted: [String] = []
         for pid in lastPID..<(lastPID + 500) {
             let path = shared + "/tokens.tmp.\(pid)"
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o666])
+            #expect(FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o666]))
             chown(path, DaemonHarness.nobody, DaemonHarness.nobody)
             planted.append(path)
         }
@@ -89,8 +89,9 @@ struct TokenFileTests {
         let daemon = try DaemonHarness().start()
         let job = try daemon.create()
         let tokenFile = daemon.folder + "/token"
-        FileManager.default.createFile(
-            atPath: tokenFile, contents: Data((job.accessToken + "\n").utf8), attributes: [.posixPermissions: 0o600])
+        #expect(
+            FileManager.default.createFile(
+                atPath: tokenFile, contents: Data((job.accessToken + "\n").utf8), attributes: [.posixPermissions: 0o600]))
 
         let fromFile = try daemon.ctl("status", job.jobId, "--token-file", tokenFile, "--json")
         #expect(fromFile.status == 0, "\(fromFile.stderr)")
