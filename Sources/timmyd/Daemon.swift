@@ -122,7 +122,7 @@ final class Daemon: Sendable {
         var metricsServer: MetricsServer? = nil
         if let address = configuration.metricsListen {
             metricsServer = try await MetricsServer.bind(
-                address, metrics: metrics, snapshot: MetricsSnapshot(store: store, stallSeconds: configuration.nodeSetup.stallSeconds),
+                address, metrics: metrics, snapshot: MetricsSnapshot(store: store, nodeSetup: configuration.nodeSetup),
                 group: group, logger: logger)
         }
         // Resume interrupted work before taking new requests; an interrupted refund is

@@ -30,7 +30,7 @@ struct AlertMonitor: Sendable {
 
     func check(now: Timestamp = .now()) throws {
         let stalled = try events.recordStalledSetups(
-            silentSince: now.adding(seconds: -nodeSetup.stallSeconds), stallMinutes: max(nodeSetup.stallSeconds / 60, 1),
+            silentSince: nodeSetup.stallCutoff(now: now), stallMinutes: max(nodeSetup.stallSeconds / 60, 1),
             now: now)
         if stalled > 0 { logger.warning("node setup stalled", metadata: ["nodes": "\(stalled)"]) }
 

@@ -150,6 +150,9 @@ struct NodeSetupSettings: Sendable {
 
     var reportsEnabled: Bool { callbackURL != nil }
 
+    /// A node whose last report is older than this, at `now`, is stalled.
+    func stallCutoff(now: Timestamp = .now()) -> Timestamp { now.adding(seconds: -stallSeconds) }
+
     /// Where one job's node posts its reports.
     func reportURL(jobID: String) -> String? {
         callbackURL.map { "\($0)/api/nodes/\(jobID)/setup" }

@@ -20,7 +20,7 @@ struct AdminService: Sendable {
         }
         let jobs = try store.page(
             state: request.state, limit: request.limit + 1, after: after,
-            stalledSince: request.stalled ? stallCutoff : nil)
+            stalledSince: request.stalled ? nodeSetup.stallCutoff() : nil)
         let page = jobs.prefix(Int(request.limit))
         var result = JobPage(jobs: page.map(AdminJobPresenter.summary(of:)))
         if jobs.count > page.count, let last = page.last {
@@ -42,7 +42,7 @@ struct AdminService: Sendable {
             provisioningCompleted: Int64(durations.count),
             provisioningMedianSeconds: durations.isEmpty ? nil : Double(durations[durations.count / 2]) / 1000,
             provisioningMaxSeconds: durations.last.map { Double($0) / 1000 },
-            setupStalled: try store.stalledSetupCount(silentSince: stallCutoff), setupFailed: try store.failedSetupCount())
+            setupStalled: try store.stalledSetupCount(silentSince: nodeSetup.stallCutoff()), setupFailed: try store.failedSetupCount())
     }
 
     func simulatePayment(_ reference: JobReference, _ caller: Caller) async throws -> JobStatus {
@@ -57,9 +57,6 @@ struct AdminService: Sendable {
         job = try await watcher.checkNow(job, actor: caller.uid)
         return JobStatusPresenter.status(of: job)
     }
-
-    /// A node that has said nothing since this moment is stalled.
-    private var stallCutoff: Timestamp { Timestamp.now().adding(seconds: -nodeSetup.stallSeconds) }
 
     private func existingJob(_ id: String) throws -> JobRecord {
         guard JobIdentifier.isWellFormed(id), let job = try store.job(id: id) else {
