@@ -157,6 +157,9 @@ private let bolt11Field = RPCField(
     "bolt11", .string("The buyer's Lightning invoice for the refund; a lightning: prefix is dropped.", minLength: 1, maxLength: 4200))
 
 extension CreateJobParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] {
         [
             .optional("label", .string(maxLength: 200), "A note for the operator."),
@@ -171,28 +174,46 @@ extension CreateJobParams: RPCParams {
 }
 
 extension JobCredentials: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] { [jobIdField, accessTokenField] }
 }
 
 extension ConfirmKeyParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] {
         [jobIdField, accessTokenField, RPCField("sshKeyFingerprint", .ref("SSHKeyFingerprint"))]
     }
 }
 
 extension RefundParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] { [jobIdField, accessTokenField, bolt11Field] }
 }
 
 extension AdminRefundParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] { [jobIdField, bolt11Field] }
 }
 
 extension JobReference: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] { [jobIdField] }
 }
 
 extension JobListParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] {
         [
             .optional("state", .ref(JobState.self), "Only jobs in this state."),
@@ -204,10 +225,16 @@ extension JobListParams: RPCParams {
 }
 
 extension ReconcileParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] { [.optional("delete", .boolean(), "Delete what is found; false when absent.")] }
 }
 
 extension UserDataRenderParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] {
         [
             .optional("volumeGb", .integer("Block volume in GB, 0 for none; the daemon's plan when absent.", minimum: 0)),

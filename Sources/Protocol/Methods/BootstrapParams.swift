@@ -15,7 +15,7 @@ public struct CreateJobParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["label", "sshPublicKey", "tailscaleAuthKey"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         label = try fields.optionalString("label")
         sshPublicKey = try fields.optionalString("sshPublicKey")
         tailscaleAuthKey = try fields.optionalString("tailscaleAuthKey")
@@ -60,7 +60,7 @@ public struct JobCredentials: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["jobId", "accessToken"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         jobId = try fields.string("jobId")
         accessToken = try fields.string("accessToken")
     }
@@ -83,7 +83,7 @@ public struct ConfirmKeyParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["jobId", "accessToken", "sshKeyFingerprint"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         jobId = try fields.string("jobId")
         accessToken = try fields.string("accessToken")
         sshKeyFingerprint = try fields.string("sshKeyFingerprint")
@@ -112,7 +112,7 @@ public struct RefundParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["jobId", "accessToken", "bolt11"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         jobId = try fields.string("jobId")
         accessToken = try fields.string("accessToken")
         bolt11 = try RefundInvoiceText.validated(try fields.string("bolt11"))
@@ -136,7 +136,7 @@ public struct AdminRefundParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["jobId", "bolt11"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         jobId = try fields.string("jobId")
         bolt11 = try RefundInvoiceText.validated(try fields.string("bolt11"))
     }
@@ -169,7 +169,7 @@ public struct JobReference: Sendable, Equatable, JSONConvertible {
     public init(jobId: String) { self.jobId = jobId }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["jobId"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         jobId = try fields.string("jobId")
     }
 
@@ -199,7 +199,7 @@ public struct JobListParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["state", "limit", "cursor", "stalled"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         stalled = try fields.optionalBool("stalled") ?? false
         state = try fields.optional("state", as: JobState.self)
         limit = try fields.optionalInt("limit") ?? Self.defaultLimit

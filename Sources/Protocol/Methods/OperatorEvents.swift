@@ -116,6 +116,9 @@ public struct OperatorEventsPage: Sendable, Equatable, RPCResult, RPCSchemaCompo
 }
 
 extension OperatorEventsParams: RPCParams {
+    /// The members `init(json:)` accepts: exactly those `rpc.discover` publishes.
+    static let memberNames = Set(fields.map(\.name))
+
     public static var fields: [RPCField] {
         [
             .optional("since", .integer("Only events with an id above this; 0 when absent.", minimum: 0)),

@@ -16,7 +16,7 @@ public struct OperatorEventsParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["since", "limit", "follow"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         since = try fields.optionalInt("since") ?? 0
         guard since >= 0 else { throw .invalidParams("since must be an event id (0 or more)", field: "since") }
         limit = try fields.optionalInt("limit") ?? Self.defaultLimit

@@ -6,7 +6,7 @@ public struct ReconcileParams: Sendable, Equatable, JSONConvertible {
     public init(delete: Bool = false) { self.delete = delete }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["delete"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         delete = try fields.optionalBool("delete") ?? false
     }
 

@@ -11,7 +11,7 @@ public struct UserDataRenderParams: Sendable, Equatable, JSONConvertible {
     }
 
     public init(json: JSONValue) throws(JSONRPCError) {
-        let fields = try JSONFields(json, allowed: ["volumeGb", "tailscale"])
+        let fields = try JSONFields(json, allowed: Self.memberNames)
         volumeGb = try fields.optionalInt("volumeGb")
         tailscale = try fields.optionalBool("tailscale") ?? false
     }
