@@ -62,7 +62,7 @@ public final class RPCClient {
     public func reply<Params, Result>(_ method: RPCMethod<Params, Result>, _ params: Params) throws -> RPCReply<Result> {
         // A method without params is called without a params member, as the specification allows.
         // (`JSONValue` is nil-literal-expressible: a bare nil here would send `"params": null`.)
-        let sent: JSONValue? = Params.fields.isEmpty ? Optional<JSONValue>.none : params.json
+        let sent: JSONValue? = Params.self == NoParams.self ? Optional<JSONValue>.none : params.json
         let raw = try call(method.name.rawValue, sent)
         return RPCReply(result: try Result(json: raw), raw: raw)
     }

@@ -46,12 +46,13 @@ extension JSONValue {
         if value < 0 { output.append(UInt8(ascii: "-")) }
         // The magnitude as unsigned, so Int64.min has one too.
         var magnitude = value.magnitude
-        var digits: [UInt8] = []
+        // Least significant digit first, then turned around in place: no scratch array.
+        let start = output.endIndex
         repeat {
-            digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            output.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
             magnitude /= 10
         } while magnitude > 0
-        output += digits.reversed()
+        output[start...].reverse()
     }
 
     /// As jansson prints a real with precision 17: `%.17g`, ".0" added when it would read
