@@ -84,6 +84,13 @@ public struct JSONFields: Sendable {
         return try T(json: value)
     }
 
+    /// The elements of an array member; none when it is absent, null or not an array.
+    public func array<T: JSONConvertible>(_ key: String, of type: T.Type) throws(JSONRPCError) -> [T] {
+        var elements: [T] = []
+        for value in optionalValue(key)?.arrayValue ?? [] { elements.append(try T(json: value)) }
+        return elements
+    }
+
     public func required<T: JSONConvertible>(_ key: String, as type: T.Type) throws(JSONRPCError) -> T {
         guard let value = optionalValue(key) else { throw .invalidParams("\(key) is required", field: key) }
         return try T(json: value)

@@ -164,7 +164,7 @@ public struct AdminJob: Sendable, Equatable, RPCResult, RPCSchemaComponent {
 }
 
 /// One entry of a job's history.
-public struct AdminJobEvent: Sendable, Equatable {
+public struct AdminJobEvent: Sendable, Equatable, JSONConvertible {
     public var at: String
     public var from: String?
     public var to: String?
@@ -181,7 +181,7 @@ public struct AdminJobEvent: Sendable, Equatable {
         self.reason = reason
     }
 
-    init(json: JSONValue) throws(JSONRPCError) {
+    public init(json: JSONValue) throws(JSONRPCError) {
         let f = try JSONFields(reply: json)
         at = try f.string("at")
         from = try f.optionalString("from")
@@ -222,11 +222,7 @@ public struct AdminJobDetail: Sendable, Equatable, RPCResult, RPCSchemaComponent
 
     public init(json: JSONValue) throws(JSONRPCError) {
         job = try AdminJob(json: json)
-        var events: [AdminJobEvent] = []
-        for value in try JSONFields(reply: json).optionalValue("events")?.arrayValue ?? [] {
-            events.append(try AdminJobEvent(json: value))
-        }
-        self.events = events
+        events = try JSONFields(reply: json).array("events", of: AdminJobEvent.self)
     }
 
     public var json: JSONValue {
@@ -254,9 +250,7 @@ public struct JobPage: Sendable, Equatable, RPCResult, RPCSchemaComponent {
 
     public init(json: JSONValue) throws(JSONRPCError) {
         let f = try JSONFields(reply: json)
-        var jobs: [AdminJob] = []
-        for value in f.optionalValue("jobs")?.arrayValue ?? [] { jobs.append(try AdminJob(json: value)) }
-        self.jobs = jobs
+        jobs = try f.array("jobs", of: AdminJob.self)
         nextCursor = try f.optionalString("nextCursor")
     }
 

@@ -99,9 +99,7 @@ public struct OperatorEventsPage: Sendable, Equatable, RPCResult, RPCSchemaCompo
 
     public init(json: JSONValue) throws(JSONRPCError) {
         let f = try JSONFields(reply: json)
-        var events: [OperatorEventEntry] = []
-        for value in f.optionalValue("events")?.arrayValue ?? [] { events.append(try OperatorEventEntry(json: value)) }
-        self.events = events
+        events = try f.array("events", of: OperatorEventEntry.self)
         lastId = try f.int("lastId")
     }
 
