@@ -1,3 +1,4 @@
+import Protocol
 import Testing
 @testable import timmyd
 
@@ -73,6 +74,6 @@ import Testing
     @Test func fingerprintOfKnownBlob() throws {
         // `ssh-keygen -l` prints this fingerprint for this key.
         let blob = try #require(Base64.decode("AAAAC3NzaC1lZDI1NTE5AAAAIGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE"))
-        #expect(SSHFingerprint.sha256(ofBlob: blob) == "SHA256:ubxEl41fJDnUoEPKSZE0y6R0ZjjAQf/wV5vZgeBV8qk")
+        #expect(SSHKeyFileFingerprint.of(publicKeyBlob: blob) == "SHA256:ubxEl41fJDnUoEPKSZE0y6R0ZjjAQf/wV5vZgeBV8qk")
     }
 }

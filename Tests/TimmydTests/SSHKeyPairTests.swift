@@ -1,4 +1,5 @@
 import Foundation
+import Protocol
 import Testing
 @testable import timmyd
 
@@ -82,7 +83,7 @@ import Testing
         let section = try reader.string()
         try reader.expectEnd()
 
-        #expect(SSHFingerprint.sha256(ofBlob: publicBlob) == pair.fingerprint)
+        #expect(SSHKeyFileFingerprint.of(publicKeyBlob: publicBlob) == pair.fingerprint)
         #expect(section.count % 8 == 0)
         var inner = SSHWireReader(section)
         let check1 = try inner.uint32(), check2 = try inner.uint32()

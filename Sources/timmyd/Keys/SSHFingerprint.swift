@@ -1,17 +1,8 @@
 import COpenSSL
 
-/// OpenSSH key fingerprints.
+/// OpenSSH key fingerprints. The SHA-256 one, as `ssh-keygen -l` prints it, is
+/// Protocol's `SSHKeyFileFingerprint.of(publicKeyBlob:)`, shared with timmyctl.
 enum SSHFingerprint {
-    /// "SHA256:" + unpadded standard base64 of SHA-256 over the public key
-    /// blob, exactly as `ssh-keygen -l` prints it.
-    static func sha256(ofBlob blob: [UInt8]) -> String {
-        var encoded = Base64.encode(SHA256Digest.hash(blob))
-        while encoded.hasSuffix("=") { encoded.removeLast() }
-        return "SHA256:" + encoded
-    }
-}
-
-extension SSHFingerprint {
     /// The MD5 fingerprint DigitalOcean shows and looks keys up by: lower-case hex
     /// pairs joined by `:` over the public key blob of an OpenSSH line (`type base64 [comment]`).
     /// Nil when the line holds no decodable blob.

@@ -1,4 +1,5 @@
 import COpenSSL
+import Protocol
 
 /// Key types timmyd generates for buyers.
 enum SSHKeyAlgorithm: String, Sendable, CaseIterable {
@@ -72,7 +73,7 @@ struct SSHKeyPair: Sendable {
             algorithm: .ed25519,
             privateKey: OpenSSHPrivateKeyWriter.ed25519(seed: seed, publicKey: publicKey, comment: comment),
             publicKey: publicLine(blob: blob.bytes, type: "ssh-ed25519", comment: comment),
-            fingerprint: SSHFingerprint.sha256(ofBlob: blob.bytes)
+            fingerprint: SSHKeyFileFingerprint.of(publicKeyBlob: blob.bytes)
         )
     }
 
@@ -96,7 +97,7 @@ struct SSHKeyPair: Sendable {
             algorithm: .rsa4096,
             privateKey: try traditionalPEM(pkey),
             publicKey: publicLine(blob: blob.bytes, type: "ssh-rsa", comment: comment),
-            fingerprint: SSHFingerprint.sha256(ofBlob: blob.bytes)
+            fingerprint: SSHKeyFileFingerprint.of(publicKeyBlob: blob.bytes)
         )
     }
 

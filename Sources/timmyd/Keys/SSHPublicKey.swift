@@ -1,4 +1,5 @@
 import COpenSSL
+import Protocol
 
 /// A validated, buyer-supplied OpenSSH public key line
 /// ("type base64-blob [comment]", as in an id_*.pub file).
@@ -17,7 +18,7 @@ struct SSHPublicKey: Sendable, Equatable {
         "sk-ssh-ed25519@openssh.com",
     ]
 
-    var fingerprint: String { SSHFingerprint.sha256(ofBlob: blob) }
+    var fingerprint: String { SSHKeyFileFingerprint.of(publicKeyBlob: blob) }
 
     /// The normalised line: "type base64 comment" (no comment if there is none), no newline.
     var line: String {
