@@ -76,6 +76,15 @@ public final class RPCClient {
         }
     }
 
+    /// The params of the next `method` notification, passing over any other (and one
+    /// without params); nil when the daemon closed the connection.
+    public func nextNotification(_ method: String) throws -> JSONValue? {
+        while let notification = try nextNotification() {
+            if notification.method == method, let params = notification.params { return params }
+        }
+        return nil
+    }
+
     /// Sends raw bytes as they are, for tests and for `timmyctl call`.
     public func sendRaw(_ bytes: [UInt8]) throws(ConnectionError) {
         observer?.sent(bytes)

@@ -165,11 +165,10 @@ enum WatchLoop {
     ) throws -> JobStatus {
         var status = start
         while !done(status) {
-            guard let notification = try client.nextNotification() else {
+            guard let params = try client.nextNotification(MethodName.changedNotification) else {
                 Output.error("timmyd closed the connection before the job settled")
                 throw ExitCode(ExitStatus.unavailable)
             }
-            guard notification.method == MethodName.changedNotification, let params = notification.params else { continue }
             let previous = status
             status = try JobStatus(json: params)
             show(status, previous: previous, options: options)

@@ -32,18 +32,17 @@ struct Events: ParsableCommand {
         if past.isEmpty && !follow && !options.json { Output.line("no events after #\(since)") }
         guard follow else { return }
         while true {
-            let notification: (method: String, params: JSONValue?)?
+            let next: JSONValue?
             do {
-                notification = try client.nextNotification()
+                next = try client.nextNotification(MethodName.eventNotification)
             } catch {
                 Output.error("\(error)")
                 throw ExitCode(ExitStatus.unavailable)
             }
-            guard let notification else {
+            guard let params = next else {
                 Output.error("timmyd closed the connection")
                 throw ExitCode(ExitStatus.unavailable)
             }
-            guard notification.method == MethodName.eventNotification, let params = notification.params else { continue }
             do {
                 show(try OperatorEventEntry(json: params))
             } catch {

@@ -21,10 +21,9 @@ final class BackupFile {
         var received: [UInt8] = []
         received.reserveCapacity(Int(clamping: summary.bytes))
         while received.count < summary.bytes {
-            guard let (method, params) = try client.nextNotification() else {
+            guard let params = try client.nextNotification(MethodName.backupChunkNotification) else {
                 throw LocalFileError("the daemon closed the connection after \(received.count) of \(summary.bytes) bytes")
             }
-            guard method == MethodName.backupChunkNotification, let params else { continue }
             let chunk = try BackupChunk(json: params)
             guard chunk.offset == received.count, received.count + chunk.data.count <= summary.bytes else {
                 throw LocalFileError("the daemon sent a chunk out of order (offset \(chunk.offset), expected \(received.count))")
