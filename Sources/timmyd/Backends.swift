@@ -44,7 +44,7 @@ enum Backends {
     /// DigitalOcean (and Tailscale when its key is set) when `DO_API_TOKEN` is set, the stub otherwise.
     static func provider(
         _ configuration: DaemonConfiguration, http: HTTPClient, cloudHealth: UpstreamHealth, vault: KeyVault,
-        logger: Logger, metrics: DaemonMetrics = DaemonMetrics()
+        logger: Logger, metrics: DaemonMetrics
     ) async throws -> NodeProvider {
         if let settings = configuration.digitalOcean {
             let policy = RetryPolicy(

@@ -10,23 +10,18 @@ import NIOPosix
 /// error; `run()` serves until its task is cancelled, then closes the listener.
 final class MetricsServer: Sendable {
     private let channel: Channel
-    private let logger: Logger
 
-    private init(channel: Channel, logger: Logger) {
+    private init(channel: Channel) {
         self.channel = channel
-        self.logger = logger
     }
 
-    /// The port actually bound (the one asked for, or the kernel's choice for port 0 in tests).
-    var port: Int { channel.localAddress?.port ?? 0 }
-
     static func bind(
-        _ address: MetricsListenAddress, metrics: DaemonMetrics, snapshot: MetricsSnapshot?, group: EventLoopGroup,
+        _ address: MetricsListenAddress, metrics: DaemonMetrics, snapshot: MetricsSnapshot, group: EventLoopGroup,
         logger: Logger
     ) async throws -> MetricsServer {
         let scrape: @Sendable () async -> [UInt8] = {
             do {
-                try snapshot?.refresh(metrics)
+                try snapshot.refresh(metrics)
             } catch {
                 // The counters are still worth serving; the database gauges keep their last values.
                 logger.warning("metrics: cannot read the job counts", metadata: ["error": "\(error)"])
@@ -51,7 +46,7 @@ final class MetricsServer: Sendable {
             throw ConfigurationError("METRICS_LISTEN: cannot listen on \(address.description): \(error)")
         }
         logger.info("serving Prometheus metrics", metadata: ["listen": "\(address.description)", "path": "/metrics"])
-        return MetricsServer(channel: channel, logger: logger)
+        return MetricsServer(channel: channel)
     }
 
     /// Serves until the calling task is cancelled (or the listener fails), then closes it.
@@ -61,9 +56,5 @@ final class MetricsServer: Sendable {
         } onCancel: { [channel] in
             channel.close(promise: nil)
         }
-    }
-
-    func close() async {
-        try? await channel.close()
     }
 }

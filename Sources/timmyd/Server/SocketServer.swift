@@ -20,20 +20,20 @@ import Protocol
 final class SocketServer: Sendable {
     private let configuration: DaemonConfiguration
     private let dispatcher: Dispatcher
-    private let nodeSetup: NodeSetupReceiver?
+    private let nodeSetup: NodeSetupReceiver
     private let roles: RoleResolver
     private let group: EventLoopGroup
     private let logger: Logger
     private let slots: NIOLockedValueBox<ConnectionSlots>
     private let addresses: AddressLimiter
     private let listener = NIOLockedValueBox<Channel?>(nil)
-    private let metrics: DaemonMetrics?
+    private let metrics: DaemonMetrics
     /// A listening socket from systemd (`LISTEN_FDS`), or nil to bind `configuration.socketPath`.
     private let handedOverDescriptor: Int32?
 
     init(
-        configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver? = nil,
-        group: EventLoopGroup, handedOverDescriptor: Int32? = nil, logger: Logger, metrics: DaemonMetrics? = nil
+        configuration: DaemonConfiguration, dispatcher: Dispatcher, nodeSetup: NodeSetupReceiver,
+        group: EventLoopGroup, handedOverDescriptor: Int32? = nil, logger: Logger, metrics: DaemonMetrics
     ) {
         self.metrics = metrics
         self.handedOverDescriptor = handedOverDescriptor
@@ -120,7 +120,7 @@ final class SocketServer: Sendable {
         return credentialsFuture.flatMapThrowing { [self] peer in
             let caller = Caller(pid: peer.pid, uid: peer.uid, gid: peer.gid, role: roles.role(of: peer))
             guard let admission = slots.withLockedValue({ $0.admit(isAdmin: caller.role == .admin) }) else {
-                let error = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
+                let error = JSONRPCError.overloaded
                 try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(error: error))
                 return
             }
@@ -160,10 +160,9 @@ final class SocketServer: Sendable {
 
     /// The metrics' open connections by protocol, from the first byte until the connection closes.
     private func countOpen(_ channel: Channel, speaking framing: ProtocolSniffer.Framing) {
-        guard let metrics else { return }
         let kind: ConnectionProtocol = framing == .http ? .http : .jsonrpc
         metrics.connectionOpened(kind)
-        channel.closeFuture.whenComplete { _ in metrics.connectionClosed(kind) }
+        channel.closeFuture.whenComplete { [metrics] _ in metrics.connectionClosed(kind) }
     }
 
     /// A socket file left by a daemon that died is replaced; one a live daemon is
