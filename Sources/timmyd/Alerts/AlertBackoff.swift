@@ -16,13 +16,9 @@ struct AlertBackoff: Sendable, Equatable {
 
     /// The wait after the `failures`-th failed attempt in a row (1 for the first).
     func delayMilliseconds(afterFailures failures: Int64) -> Int64 {
+        // As RetryPolicy.backoff, without the jitter: base · 2^(failures-1), capped.
         let doublings = min(max(failures - 1, 0), 62)
-        var delay = baseDelayMilliseconds
-        for _ in 0..<doublings {
-            delay = delay.saturatingMultiplied(by: 2)
-            if delay >= maximumDelayMilliseconds { break }
-        }
-        return min(delay, maximumDelayMilliseconds)
+        return min(maximumDelayMilliseconds, baseDelayMilliseconds.saturatingMultiplied(by: Int64(1) << doublings))
     }
 
     /// What to do after an attempt at `now` for an event made at `eventAt`, which has now failed `failures` times.
