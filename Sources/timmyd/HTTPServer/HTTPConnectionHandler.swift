@@ -80,7 +80,7 @@ final class HTTPConnectionHandler: ChannelInboundHandler {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .waiting):
             if inAdminReserve {
-                refuse(head: head, .application(.overloaded, "Too many connections; try again shortly."), context: context)
+                refuse(head: head, .overloaded, context: context)
             } else if !count(ClientAddress.of(head.headers, trustForwardedFor: settings.trustForwardedFor)) {
                 refuse(head: head, .tooManyConnections(limit: addresses.maximumConnections), context: context)
             } else if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > settings.maximumBodyBytes {

@@ -22,6 +22,9 @@ extension JSONRPCError {
             extra: ["limit": .int(Int64(limit)), "scope": .string(scope.rawValue)])
     }
 
+    /// Every connection slot the caller may use is taken (the daemon-wide cap, not one address's).
+    static let overloaded = JSONRPCError.application(.overloaded, "Too many connections; try again shortly.")
+
     static func tooManyConnections(limit: Int) -> JSONRPCError {
         .application(
             .tooManyConnections, "At most \(limit) connections from one address at once; close one first.",
