@@ -36,6 +36,15 @@ final class NginxServer {
         // enter (a fresh `mktemp -d` is 0700), where they could read nothing.
         let servedRoot = folder + "/web"
         try FileManager.default.copyItem(atPath: webRoot, toPath: servedRoot)
+        // Modes set outright, not left to the umask: it is the test process's, and a daemon
+        // started in-process by another suite narrows it for a moment while it binds its socket.
+        chmod(folder, 0o755)
+        chmod(servedRoot, 0o755)
+        for entry in FileManager.default.subpaths(atPath: servedRoot) ?? [] {
+            var isFolder: ObjCBool = false
+            _ = FileManager.default.fileExists(atPath: servedRoot + "/" + entry, isDirectory: &isFolder)
+            chmod(servedRoot + "/" + entry, isFolder.boolValue ? 0o755 : 0o644)
+        }
 
         var site = try String(contentsOfFile: Self.template, encoding: .utf8)
         for (shipped, local) in [
